@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DomainConnectConfig(AppConfig):
+    name = "django_domainconnect"
+    label = "django_domainconnect"
+    verbose_name = "Domain Connect"
+    default_auto_field = "django.db.models.BigAutoField"

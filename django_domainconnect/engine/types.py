@@ -1,0 +1,241 @@
+"""Value objects shared by the engine, the Django layer and the backends.
+
+All are frozen dataclasses: a ``Plan`` computed for a consent page can be shown, hashed and later
+compared with a plan re-computed under the zone lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Level = Literal["error", "warning", "info"]
+Essential = Literal["Always", "OnApply"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Record:
+    """One resource record as backends store it.
+
+    ``name``: absolute owner name, lower-case A-labels, with the trailing dot (``www.example.com.``).
+    ``type``: upper-case mnemonic (``A``, ``TXT``, ``TYPE65534``) or a pseudo-type a backend declares
+    (``REDIR301``, ``REDIR302``, ``APEXCNAME``).
+    ``data``: presentation format as dnspython's ``to_text()`` writes it (names absolute with a trailing
+    dot; TXT as one or more quoted character-strings). Pseudo-types carry their target as-is.
+    """
+
+    name: str
+    type: str
+    ttl: int
+    data: str
+
+    def key(self) -> tuple[str, str, str]:
+        """Identity of a record ignoring TTL (two records with the same key are the same RR)."""
+        return (self.name, self.type, self.data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "ttl": self.ttl, "data": self.data}
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRecord:
+    """One record of a template, as written by its author (values not yet rendered).
+
+    Attribute names follow the JSON keys in snake_case; absent keys are ``None``. ``ttl``, ``priority``,
+    ``weight`` and ``port`` keep the JSON value (int, numeric string or a variable expression).
+    """
+
+    index: int
+    type: str
+    host: str | None = None
+    name: str | None = None
+    points_to: str | None = None
+    ttl: int | str | None = None
+    data: str | None = None
+    txt_conflict_matching_mode: str | None = None
+    txt_conflict_matching_prefix: str | None = None
+    priority: int | str | None = None
+    weight: int | str | None = None
+    port: int | str | None = None
+    protocol: str | None = None
+    service: str | None = None
+    target: str | None = None
+    spf_rules: str | None = None
+    essential: str | None = None
+    group_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def essential_mode(self) -> Essential:
+        return "OnApply" if self.essential == "OnApply" else "Always"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template (§6.1). ``raw`` is the decoded JSON object, kept for storage and display."""
+
+    provider_id: str
+    provider_name: str
+    service_id: str
+    service_name: str
+    records: tuple[TemplateRecord, ...]
+    version: int | None = None
+    logo_url: str | None = None
+    description: str | None = None
+    variable_description: str | None = None
+    sync_block: bool = False
+    shared: bool = False
+    shared_provider_name: bool = False
+    shared_service_name: bool = False
+    sync_redirect_domain: str | None = None
+    sync_pub_key_domain: str | None = None
+    multi_instance: bool = False
+    warn_phishing: bool = False
+    host_required: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def record_types(self) -> frozenset[str]:
+        return frozenset(r.type.upper() for r in self.records)
+
+    @property
+    def group_ids(self) -> frozenset[str]:
+        return frozenset(r.group_id for r in self.records if r.group_id is not None)
+
+    @property
+    def redirect_domains(self) -> tuple[str, ...]:
+        """``syncRedirectDomain`` split on commas, blanks dropped, whitespace stripped."""
+        if not self.sync_redirect_domain:
+            return ()
+        return tuple(d.strip().lower().rstrip(".") for d in self.sync_redirect_domain.split(",") if d.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A lint finding. ``code`` is stable (``DC1xxx`` errors, ``DC2xxx`` warnings, ``DC3xxx`` info)."""
+
+    code: str
+    level: Level
+    message: str
+    record_index: int | None = None
+    field: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "level": self.level,
+            "message": self.message,
+            "record": self.record_index,
+            "field": self.field,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedRecord:
+    """A record written by an applied template instance, with how essential it is to that instance."""
+
+    record: Record
+    essential: Essential = "Always"
+    group_id: str | None = None
+    # SPF TXT records produced by SPFM merging are shared and never essential; ``spf_rules`` keeps the
+    # rules this instance contributed so a revert can take exactly them out again.
+    spf_rules: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedInstance:
+    """State of one applied template instance at a zone (§10.1)."""
+
+    instance_id: str
+    provider_id: str
+    service_id: str
+    host: str  # the ``host`` apply parameter, "" for the apex
+    records: tuple[OwnedRecord, ...]
+    multi_instance: bool = False
+    group_ids: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """An existing record the plan removes, and why (shown on consent pages and in API 409 bodies)."""
+
+    record: Record
+    reason: str  # e.g. "CNAME at www.example.com. conflicts with any other record at that name"
+    caused_by: Record | None = None  # the new record it conflicts with
+    instance_id: str | None = None  # the applied instance that owned it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class NameScope:
+    """The owner names a plan must see: exact names, plus whole subtrees (for NS rules).
+
+    A backend may answer ``list_records(zone, scope)`` with any superset; the whole zone is always right.
+    """
+
+    names: frozenset[str] = frozenset()
+    subtrees: frozenset[str] = frozenset()
+
+    def covers(self, owner: str) -> bool:
+        if owner in self.names:
+            return True
+        return any(owner == s or owner.endswith("." + s) for s in self.subtrees)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """DNS Provider policy the engine applies (from the DOMAINCONNECT setting in the Django layer)."""
+
+    default_ttl: int = 3600
+    min_ttl: int = 300
+    max_ttl: int = 86400
+    spf_qualifier: str = "~"
+    supported_types: frozenset[str] = frozenset({"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "SPFM", "NS", "CAA"})
+    allow_apex_cname: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What applying (or reverting) a template will do to one zone.
+
+    ``to_delete`` and ``to_add`` are exact records; a backend applying the plan removes every record in
+    ``to_delete`` and then writes every record in ``to_add`` in one atomic operation. ``new_instance``
+    is the applied-instance state to store (``None`` for a revert); ``removed_instances`` are instances
+    that disappear entirely; ``updated_instances`` are instances that keep existing with fewer records.
+    """
+
+    domain: str
+    host: str
+    provider_id: str
+    service_id: str
+    to_add: tuple[Record, ...]
+    to_delete: tuple[Record, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    removed_instances: tuple[AppliedInstance, ...] = ()
+    updated_instances: tuple[AppliedInstance, ...] = ()
+    new_instance: AppliedInstance | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def has_conflicts(self) -> bool:
+        return bool(self.conflicts or self.removed_instances)
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.to_add and not self.to_delete
+
+    def fingerprint(self) -> str:
+        """Stable hash of what the plan changes: consent binds to it; a re-plan with another hash re-asks."""
+        body = {
+            "domain": self.domain,
+            "host": self.host,
+            "template": [self.provider_id, self.service_id],
+            "add": sorted(r.to_dict().items().__repr__() for r in self.to_add),
+            "delete": sorted(r.to_dict().items().__repr__() for r in self.to_delete),
+            "removed": sorted(i.instance_id for i in self.removed_instances),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
