@@ -1,0 +1,90 @@
+"""Domain-name normalisation with IDNA 2008 + UTS 46 (the ``idna`` package, never Python's codec)."""
+
+from __future__ import annotations
+
+import idna
+
+from .errors import HostError
+
+MAX_LABEL = 63
+MAX_NAME = 253  # presentation length without the trailing dot (255 octets on the wire)
+
+
+def to_alabel_name(name: str, *, what: str = "name", allow_underscore: bool = False,
+                   allow_wildcard: bool = False) -> str:
+    """Lower-case A-label form of ``name`` without trailing dot; raises ``HostError`` when invalid.
+
+    ``allow_underscore`` admits RFC 8552 labels such as ``_dmarc``; ``allow_wildcard`` admits a leading
+    ``*`` label. Each label is converted on its own so underscore and wildcard labels pass through.
+    """
+    text = name.strip()
+    if text.endswith("."):
+        text = text[:-1]
+    if not text:
+        raise HostError(f"{what} is empty")
+    labels = text.split(".")
+    out: list[str] = []
+    for i, label in enumerate(labels):
+        if not label:
+            raise HostError(f"{what} '{name}' has an empty label")
+        if label == "*" and allow_wildcard and i == 0:
+            out.append("*")
+            continue
+        if label.isascii():
+            low = label.lower()
+            if low.startswith("xn--"):
+                try:
+                    idna.decode(low)
+                except idna.IDNAError as exc:
+                    raise HostError(f"{what} '{name}': invalid A-label '{label}' ({exc})") from None
+            ok_chars = all(c.isalnum() or c == "-" or (allow_underscore and c == "_") for c in low)
+            if not ok_chars:
+                raise HostError(f"{what} '{name}': label '{label}' has characters not allowed in a host name")
+            if low.startswith("-") or low.endswith("-"):
+                raise HostError(f"{what} '{name}': label '{label}' starts or ends with '-'")
+        else:
+            try:
+                low = idna.encode(label, uts46=True).decode("ascii")
+            except idna.IDNAError as exc:
+                raise HostError(f"{what} '{name}': invalid internationalised label '{label}' ({exc})") from None
+        if len(low) > MAX_LABEL:
+            raise HostError(f"{what} '{name}': label '{low}' is longer than {MAX_LABEL} octets")
+        out.append(low)
+    result = ".".join(out)
+    if len(result) > MAX_NAME:
+        raise HostError(f"{what} '{name}' is longer than {MAX_NAME} characters")
+    return result
+
+
+def normalize_domain(domain: str) -> str:
+    """The ``domain`` apply parameter as lower-case A-labels; needs at least two labels."""
+    result = to_alabel_name(domain, what="domain")
+    if "." not in result:
+        raise HostError(f"domain '{domain}' must have at least two labels")
+    return result
+
+
+def normalize_host(host: str | None) -> str:
+    """The ``host`` apply parameter ("" for the apex) as lower-case A-labels, relative to the domain."""
+    if host is None or host.strip() in ("", "@"):
+        return ""
+    if host.strip().endswith("."):
+        raise HostError(f"host '{host}' must be relative to the domain (no trailing dot)")
+    return to_alabel_name(host, what="host", allow_underscore=True)
+
+
+def to_unicode_name(name: str) -> str:
+    """U-label form for display; falls back to the input when it is not valid IDNA."""
+    try:
+        return ".".join(
+            idna.decode(label) if label.startswith("xn--") else label for label in name.rstrip(".").split(".")
+        )
+    except idna.IDNAError:
+        return name
+
+
+def is_subdomain(name: str, parent: str) -> bool:
+    """``name`` equals ``parent`` or lies below it, compared by whole labels (never ``endswith``)."""
+    name = name.rstrip(".").lower()
+    parent = parent.rstrip(".").lower()
+    return name == parent or name.endswith("." + parent)
