@@ -1,5 +1,28 @@
-"""URL patterns; hosts include them at the site root (``path("", include("django_domainconnect.urls"))``)."""
+"""URL patterns. Hosts include them at the site root: ``path("", include("django_domainconnect.urls"))``.
+
+Each part lives in its own list so a host can include a subset:
+``discovery_urlpatterns`` (settings + template query), ``sync_urlpatterns`` (consent pages),
+``async_urlpatterns`` (OAuth consent, token, revert) and the shared apply endpoint.
+"""
+
+from django.urls import include, path
+
+from .views.dispatch import apply_endpoint
 
 app_name = "domainconnect"
 
-urlpatterns: list = []
+apply_urlpatterns = [
+    path(
+        "v2/domainTemplates/providers/<str:provider_id>/services/<str:service_id>/apply",
+        apply_endpoint,
+        name="apply",
+    ),
+]
+
+urlpatterns: list = [*apply_urlpatterns]
+
+# Parts added by their modules (kept as separate includes so each can be left out by a host):
+# urlpatterns += [path("", include("django_domainconnect.api.urls"))]        # discovery (settings, template query)
+# urlpatterns += [path("", include("django_domainconnect.views.urls"))]      # sync consent, connected services
+# urlpatterns += [path("", include("django_domainconnect.oauth.urls"))]      # async consent, token, revert, grants
+_ = include
