@@ -26,6 +26,10 @@ test-postgres: install
 lint: install
 	$(PY) -m ruff check .
 
+## The documentation site, strict: a broken link or a page missing from nav fails.
+docs: install
+	$(PY) -m mkdocs build --strict --site-dir site
+
 ## The example registrar on SQLite, seeded, at http://127.0.0.1:$(PORT)/
 demo: install
 	cd example_project && $(PY) manage.py migrate --noinput
