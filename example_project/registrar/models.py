@@ -1,0 +1,64 @@
+"""The registrar's own zone storage. Domain Connect never touches it directly: only through
+``registrar.dc_backend.RegistrarBackend``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+def reverse_labels(name: str) -> str:
+    """``www.example.com.`` → ``com.example.www.``: a subtree becomes a prefix, so it is an indexed LIKE."""
+    labels = [label for label in name.rstrip(".").split(".") if label]
+    return ".".join(reversed(labels)) + "."
+
+
+class Domain(models.Model):
+    """A zone this registrar serves. ``name`` is the apex in lower-case A-labels without a trailing dot."""
+
+    name = models.CharField(max_length=253, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="domains")
+    active = models.BooleanField(default=True)
+    verified = models.BooleanField(default=False, help_text="The customer proved control of the domain.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origin(self) -> str:
+        return self.name + "."
+
+
+class Record(models.Model):
+    """One resource record. ``name`` is the absolute owner with its trailing dot (``www.example.com.``);
+    ``data`` is presentation format; ``rname`` is ``name`` with its labels reversed (for subtree reads)."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="records")
+    name = models.CharField(max_length=255)
+    rname = models.CharField(max_length=255, db_index=True, editable=False)
+    type = models.CharField(max_length=16)
+    ttl = models.PositiveIntegerField(default=3600)
+    data = models.TextField()
+
+    class Meta:
+        ordering = ["rname", "type", "data"]
+        indexes = [models.Index(fields=["domain", "name"], name="registrar_record_dom_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.ttl} IN {self.type} {self.data}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.rname = reverse_labels(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def relative_name(self) -> str:
+        """``www`` for ``www.example.com.``, ``@`` at the apex (for the panel)."""
+        origin = self.domain.origin
+        if self.name == origin:
+            return "@"
+        return self.name[: -len(origin) - 1] if self.name.endswith("." + origin) else self.name
