@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -6,3 +8,8 @@ class DomainConnectConfig(AppConfig):
     label = "django_domainconnect"
     verbose_name = "Domain Connect"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks
+
+        checks.register()
