@@ -21,3 +21,14 @@ def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"the public template corpus is not at {CORPUS_DIR} (only beside a CI checkout)")
     return CORPUS_DIR
+
+
+@pytest.fixture
+def memory_backend():
+    """The configured MemoryBackend, emptied before and after the test (zones: ``add_zone(...)``)."""
+    from django_domainconnect.backends import get_backend
+
+    backend = get_backend()
+    backend.reset()
+    yield backend
+    backend.reset()
