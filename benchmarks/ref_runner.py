@@ -18,9 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+# Run as a script, this folder would come first on sys.path and benchmarks/http.py would shadow the
+# standard library's http package (which requests, imported by the reference, needs).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
-import workloads as w  # noqa: E402  (path set just above: this runs outside our package)
+from benchmarks import workloads as w  # noqa: E402  (path set just above: this runs outside our package)
 
 
 def to_ref(rec: w.Rec) -> dict[str, Any]:
