@@ -279,7 +279,9 @@ class _Linter:
                 parts = urlsplit(url)
             except ValueError:
                 parts = None
-            if parts is None or parts.scheme.lower() != "https" or not parts.hostname:
+            if parts is not None and parts.scheme.lower() == "http":
+                problem = "uses plain http (the consent page would load it insecurely)"
+            elif parts is None or parts.scheme.lower() != "https" or not parts.hostname:
                 problem = "is not an absolute https:// URL"
             elif parts.username is not None or parts.password is not None:
                 problem = "contains user credentials"
