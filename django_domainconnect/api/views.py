@@ -1,0 +1,71 @@
+"""Discovery endpoints. Plain Django views: always JSON, never dependent on ``Accept`` (INTEROP.md).
+
+Both answers are public data: no login, no CSRF, CORS open for browser-based Service Providers.
+URLs in the settings document come from configuration only, never from the request's Host header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
+
+from ..backends import get_backend
+from ..conf import dc_settings
+from ..engine.errors import EngineError
+from ..engine.names import normalize_domain
+from ..exceptions import TemplateNotFound
+from ..services import find_template
+
+
+def _json(body: dict[str, Any], status: int = 200) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _not_found(message: str) -> JsonResponse:
+    return _json({"error": "not_found", "message": message}, status=404)
+
+
+@require_safe
+def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
+    """``GET v2/<domain>/settings`` (draft Table 5); 404 when the zone apex is not hosted here."""
+    try:
+        name = normalize_domain(domain)
+    except EngineError:
+        return _not_found("This domain is not hosted here.")
+    backend = get_backend()
+    zone = backend.get_zone(name)
+    if zone is None or not zone.active:
+        return _not_found("This domain is not hosted here.")
+    body: dict[str, Any] = {
+        "providerId": dc_settings.PROVIDER_ID,
+        "providerName": dc_settings.PROVIDER_NAME,
+        "providerDisplayName": dc_settings.PROVIDER_DISPLAY_NAME,
+        "urlSyncUX": dc_settings.SYNC_UX_URL,
+        "urlAsyncUX": dc_settings.ASYNC_UX_URL,
+        "urlAPI": dc_settings.API_URL,
+        "width": int(dc_settings.WIDTH),
+        "height": int(dc_settings.HEIGHT),
+    }
+    control_panel = backend.control_panel_url(zone)
+    if control_panel:
+        body["urlControlPanel"] = control_panel
+    nameservers = backend.nameservers(zone)
+    if nameservers:
+        body["nameServers"] = list(nameservers)
+    return _json(body)
+
+
+@require_safe
+def template_view(request: HttpRequest, provider_id: str, service_id: str) -> JsonResponse:
+    """``GET v2/domainTemplates/providers/<pid>/services/<sid>``: 200 + version when supported, else 404."""
+    try:
+        template = find_template(provider_id, service_id)
+    except TemplateNotFound:
+        return _not_found("This template is not supported.")
+    return _json({"providerId": template.provider_id, "serviceId": template.service_id,
+                  "version": template.version})
