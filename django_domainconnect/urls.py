@@ -23,6 +23,6 @@ urlpatterns: list = [*apply_urlpatterns]
 
 # Parts added by their modules (kept as separate includes so each can be left out by a host):
 urlpatterns += [path("", include("django_domainconnect.api.urls"))]  # discovery (settings, template query)
-# urlpatterns += [path("", include("django_domainconnect.views.urls"))]      # sync consent, connected services
+urlpatterns += [path("", include("django_domainconnect.views.urls"))]  # sync consent, connected services
 # urlpatterns += [path("", include("django_domainconnect.oauth.urls"))]      # async consent, token, revert, grants
 _ = include

@@ -1,0 +1,151 @@
+"""The synchronous flow's entry point: ``GET {urlSyncUX}/v2/domainTemplates/providers/{pid}/services/{sid}/apply``.
+
+Order matters (draft §10.2, SECURITY.md A–B): ids and template, query parsing (duplicates refused),
+``syncBlock``, the signature (before login: an unsigned request for a signed template never reaches a
+login page), the Table 9 parameters, login (the raw query survives the round trip), zone ownership (one
+generic answer), then the plan and the consent page. A GET never writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from django_domainconnect import services
+from django_domainconnect.conf import dc_settings
+from django_domainconnect.engine.errors import EngineError, SignatureError, TemplateError
+from django_domainconnect.engine.query import parse_query
+from django_domainconnect.engine.signatures import key_lookup_name, split_signed_query, verify_signed_query
+from django_domainconnect.engine.template import parse_template
+from django_domainconnect.exceptions import DomainConnectError, TemplateNotFound, ZoneNotAvailable
+
+from .consent_page import render_consent
+from .outcome import error_response
+from .params import SyncRequest, SyncRequestError, is_dc_id, redirect_target, validate_sync_request
+from .security import apply_page_headers, protected_page
+
+logger = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "This domain cannot be changed from this account."
+
+
+def raw_query_bytes(request: HttpRequest) -> bytes:
+    """The query string exactly as received (WSGI/ASGI hand it over as latin-1-decoded bytes)."""
+    raw = request.META.get("QUERY_STRING", "")
+    try:
+        return raw.encode("iso-8859-1")
+    except UnicodeEncodeError:  # a server that decoded it as UTF-8 already
+        return raw.encode("utf-8", "surrogateescape")
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Unknown or malformed ids: a generic 404 (no ids, paths or exception text echoed)."""
+    return error_response(request, error="invalid_request", status=404, title="Not found",
+                          description="This service is not supported here.")
+
+
+def load_engine_template(template: Any) -> Any:
+    return parse_template(template.body)
+
+
+@protected_page
+def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpResponse:
+    if not (is_dc_id(provider_id) and is_dc_id(service_id)):
+        return not_found(request)
+    try:
+        template = services.find_template(provider_id, service_id)
+        engine_template = load_engine_template(template)
+    except (TemplateNotFound, TemplateError):
+        return not_found(request)
+
+    raw = raw_query_bytes(request)
+    try:
+        query = parse_query(raw)
+    except EngineError as exc:
+        # The redirect target itself is ambiguous here, so the answer is always a page.
+        return error_response(request, error="invalid_request", description=exc.message)
+    redirect_uri, state = redirect_target(query)
+
+    def fail(description: str, *, error: str = "invalid_request", status: int = 400, signed: bool = False,
+             details: list[tuple[str, str]] | None = None) -> HttpResponse:
+        return error_response(request, error=error, description=description, status=status,
+                              template=engine_template, redirect_uri=redirect_uri, state=state, signed=signed,
+                              details=details)
+
+    if engine_template.sync_block:
+        return fail("This template cannot be applied with the synchronous flow (syncBlock).")
+
+    signed = False
+    if engine_template.sync_pub_key_domain:
+        refusal = _check_signature(raw, engine_template)
+        if refusal is not None:
+            error, description, details = refusal
+            return fail(description, error=error, status=503 if error == "temporarily_unavailable" else 400,
+                        details=details)
+        signed = True
+    elif dc_settings.REQUIRE_SIGNATURES:
+        return fail("This DNS Provider only accepts signed templates, and this template has no syncPubKeyDomain.")
+
+    try:
+        req = validate_sync_request(query, engine_template)
+    except SyncRequestError as exc:
+        return fail(exc.description, error=exc.error, status=exc.status, signed=signed)
+
+    if not request.user.is_authenticated:
+        # The full path keeps the raw query byte-exact, so a signature still verifies after login.
+        return redirect_to_login(request.get_full_path())
+
+    return start_consent(request, template, engine_template, req, signed=signed)
+
+
+def start_consent(request: HttpRequest, template: Any, engine_template: Any, req: SyncRequest, *, signed: bool,
+                  notice: str | None = None) -> HttpResponse:
+    """Check ownership, plan, and show the consent page (also used to re-ask after a change)."""
+
+    def fail(description: str, *, error: str, status: int) -> HttpResponse:
+        return error_response(request, error=error, description=description, status=status,
+                              template=engine_template, redirect_uri=req.redirect_uri, state=req.state,
+                              signed=signed)
+
+    try:
+        result = services.plan(user=request.user, domain=req.domain, host=req.host, template=template,
+                               params=req.params, group_ids=req.group_ids, instance_id=req.instance_id)
+    except ZoneNotAvailable:
+        return fail(NOT_AVAILABLE, error="access_denied", status=403)
+    except EngineError as exc:
+        return fail(str(exc), error="invalid_request", status=400)
+    except DomainConnectError:
+        logger.exception("DOMAINCONNECT: planning failed for %s/%s", template.provider_id, template.service_id)
+        return fail("The changes could not be prepared.", error="server_error", status=500)
+    response = render_consent(request, result, req, signed=signed, notice=notice)
+    return apply_page_headers(response)
+
+
+def _check_signature(raw: bytes, engine_template: Any) -> tuple[str, str, list[tuple[str, str]]] | None:
+    """``None`` when the signature verifies, else ``(error, description, details)`` for the SP developer.
+
+    The details say which key host was queried and what failed; they are about the Service Provider's
+    published key and the link, never about zones or accounts.
+    """
+    from django_domainconnect.dns import get_public_key
+
+    domain = engine_template.sync_pub_key_domain
+    details: list[tuple[str, str]] = [("syncPubKeyDomain", domain)]
+    try:
+        _canonical, _sig, key = split_signed_query(raw)
+        if key:
+            details.append(("Key host queried", key_lookup_name(key, domain)))
+    except SignatureError:
+        pass
+    try:
+        verify_signed_query(raw, domain, get_public_key)
+    except SignatureError as exc:
+        temporary = getattr(exc, "code", "") == "temporarily_unavailable"
+        error = "temporarily_unavailable" if temporary else "invalid_request"
+        details.append(("Problem", exc.message))
+        return error, f"The request signature could not be verified: {exc.message}", details
+    return None
+

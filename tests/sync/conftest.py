@@ -1,0 +1,53 @@
+"""Fixtures for the sync flow: users, zones in the MemoryBackend, templates in the database, signed links."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.sync.helpers import template_body
+
+
+@pytest.fixture
+def make_template(db) -> Callable[..., Any]:
+    """Store a template (enabled) the way the importer would; returns the model row."""
+    from django_domainconnect import models
+
+    def make(service_id: str = "web", **overrides: Any) -> Any:
+        body = template_body(service_id, **overrides)
+        return models.Template.objects.create(
+            provider_id=body["providerId"], service_id=body["serviceId"], provider_name=body["providerName"],
+            service_name=body["serviceName"], version=body.get("version", 1), body=body,
+            record_types=sorted({r["type"].upper() for r in body["records"]}),
+            content_hash=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(django_user_model) -> Any:
+    return django_user_model.objects.create_user("alice", password="pw-alice")
+
+
+@pytest.fixture
+def bob(django_user_model) -> Any:
+    return django_user_model.objects.create_user("bob", password="pw-bob")
+
+
+@pytest.fixture
+def zones(memory_backend, alice, bob) -> Any:
+    """example.com (alice, with an A record), bob.example (bob), parked.example (alice, inactive)."""
+    from django_domainconnect.engine.types import Record
+
+    memory_backend.add_zone("example.com", owners=["alice"], records=[
+        Record("example.com.", "A", 3600, "192.0.2.1"),
+        Record("example.com.", "MX", 3600, "10 mail.example.com."),
+    ])
+    memory_backend.add_zone("bob.example", owners=["bob"])
+    memory_backend.add_zone("parked.example", owners=["alice"], active=False)
+    return memory_backend
