@@ -51,3 +51,29 @@ def zones(memory_backend, alice, bob) -> Any:
     memory_backend.add_zone("bob.example", owners=["bob"])
     memory_backend.add_zone("parked.example", owners=["alice"], active=False)
     return memory_backend
+
+
+@pytest.fixture(scope="session")
+def sp_private_key() -> str:
+    """The Service Provider's signing key (RSA 2048, PEM), generated once per run."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode("ascii")
+
+
+@pytest.fixture
+def dns_server(settings):
+    """A loopback DNS server the app's key lookups go to (UDP, TCP fallback for large answers)."""
+    from django.core.cache import cache
+
+    from django_domainconnect.testing.dnsserver import LoopbackDNSServer
+
+    with LoopbackDNSServer() as server:
+        settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DNS_NAMESERVERS": [server.nameserver],
+                                  "DNS_TIMEOUT": 2.0}
+        cache.clear()
+        yield server
+    cache.clear()

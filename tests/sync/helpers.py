@@ -55,3 +55,42 @@ def _has_planner() -> bool:
 
 # Temporary while engineer B's planner lands: tests that reach the consent page need it.
 needs_planner = pytest.mark.skipif(not _has_planner(), reason="django_domainconnect.engine.plan is not there yet")
+
+
+KEY_DOMAIN = "keys.exampleservice.example"
+KEY_LABEL = "_dck1"
+
+
+def publish_key(server: Any, private_pem: str, *, label: str = KEY_LABEL, max_len: int = 255) -> list[str]:
+    """Publish the public half of ``private_pem`` as §6.4 fragments at ``<label>.<KEY_DOMAIN>``."""
+    from django_domainconnect.engine.signatures import public_key_txt_records
+
+    records = public_key_txt_records(private_pem, max_len=max_len)
+    server.set_txt(f"{label}.{KEY_DOMAIN}", *records)
+    return records
+
+
+def library_sync_url(*, service_id: str = "web", domain: str = "example.com", params: dict[str, str] | None = None,
+                     redirect_uri: str | None = None, state: str | None = None, group_ids: list[str] | None = None,
+                     private_key: str | None = None, keyid: str = KEY_LABEL) -> str:
+    """The apply link exactly as the ``domain-connect`` PyPI library (v0.0.11) builds and signs it.
+
+    Discovery (DNS + HTTPS settings fetch) is replaced by the settings document our provider would serve,
+    so the test stays offline; URL building, sorting, encoding and signing are the library's own code.
+    """
+    from domainconnect.domainconnect import DomainConnect, DomainConnectConfig
+
+    dc = DomainConnect()
+    root = domain.split(".", domain.count(".") - 1)[-1] if domain.count(".") > 1 else domain
+    host = domain[: -len(root) - 1] if domain != root else ""
+    config = DomainConnectConfig(domain, root, host, {
+        "providerId": "registrar.example", "urlSyncUX": "https://dns.example.net", "urlAPI": "https://dns.example.net",
+    })
+    dc.get_domain_config = lambda _domain: config  # type: ignore[method-assign]
+    dc.check_template_supported = lambda *_a, **_k: None  # type: ignore[method-assign]
+    url = dc.get_domain_connect_template_sync_url(
+        domain, PROVIDER, service_id, redirect_uri=redirect_uri, params=dict(params or {}), state=state,
+        group_ids=group_ids, sign=private_key is not None, private_key=private_key, keyid=keyid,
+    )
+    assert url.startswith("https://dns.example.net/")
+    return url[len("https://dns.example.net"):]
