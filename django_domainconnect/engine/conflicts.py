@@ -1,0 +1,69 @@
+"""Conflict rules between a new record and an existing one (§10.4).
+
+Pure functions over ``Record`` values; the planner decides which existing records to ask about (same
+owner, and the subtree rules of NS) so nothing here scans a zone.
+"""
+
+from __future__ import annotations
+
+from .spf import txt_text
+from .types import Record
+
+ADDRESS_TYPES = frozenset({"A", "AAAA"})
+ONE_PER_OWNER_TYPES = frozenset({"MX", "SRV"})
+# Pseudo-types a backend may offer: they stand for the web address of the owner, so they conflict with
+# address records, CNAMEs and each other (the draft does not cover them).
+WEB_PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
+
+
+def is_protected(record: Record, apex: str) -> bool:
+    """The zone's own SOA and apex NS are never conflicts: no template may take the zone away."""
+    return record.type == "SOA" or (record.type == "NS" and record.name == apex)
+
+
+def same_owner_reason(new: Record, old: Record, *, txt_mode: str | None = None,
+                      txt_prefix: str | None = None) -> str | None:
+    """Why ``old`` (an existing record at the same owner as ``new``) must go, or ``None`` if it may stay."""
+    if new.key() == old.key():
+        return None
+    name = new.name
+    if new.type == "CNAME":
+        return f"a CNAME at {name} cannot coexist with any other record at that name"
+    if old.type == "CNAME":
+        return f"the existing CNAME at {name} cannot coexist with the new {new.type} record"
+    if new.type == "NS":
+        return f"NS records at {name} delegate that name: no other record may stay there"
+    if old.type == "NS":
+        return f"the existing NS records at {name} delegate that name: the new {new.type} record conflicts"
+    if new.type == old.type and new.type in ONE_PER_OWNER_TYPES:
+        return f"the new {new.type} records at {name} replace the existing {new.type} records"
+    if new.type in ADDRESS_TYPES and old.type in ADDRESS_TYPES:
+        return f"the new {new.type} record at {name} replaces the existing A/AAAA records"
+    web_new = new.type in WEB_PSEUDO_TYPES
+    web_old = old.type in WEB_PSEUDO_TYPES
+    if (web_new and (web_old or old.type in ADDRESS_TYPES)) or (web_old and new.type in ADDRESS_TYPES):
+        return f"the new {new.type} record at {name} replaces the existing {old.type} record"
+    if new.type == "TXT" and old.type == "TXT":
+        return txt_reason(name, old, txt_mode, txt_prefix)
+    return None
+
+
+def txt_reason(name: str, old: Record, mode: str | None, prefix: str | None) -> str | None:
+    """TXT rules by ``txtConflictMatchingMode``: None (default), All, or Prefix."""
+    mode = (mode or "None").capitalize()
+    if mode == "All":
+        return f"the new TXT record at {name} replaces every existing TXT record there (txtConflictMatchingMode All)"
+    if mode == "Prefix" and prefix:
+        text = txt_text(old.data)
+        if text is not None and text.startswith(prefix):
+            return f"the existing TXT record at {name} starts with '{prefix}' (txtConflictMatchingMode Prefix)"
+    return None
+
+
+def subtree_reason(new: Record, old: Record) -> str | None:
+    """NS rules across names: ``old`` lies below a new NS owner, or ``new`` lies below an old NS owner."""
+    if new.type == "NS" and old.name.endswith("." + new.name):
+        return f"{old.name} lies below the new delegation (NS) at {new.name}"
+    if old.type == "NS" and new.name.endswith("." + old.name):
+        return f"the new record at {new.name} lies below the existing delegation (NS) at {old.name}"
+    return None

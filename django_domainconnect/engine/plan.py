@@ -1,0 +1,439 @@
+"""Stateful planning of an apply or a revert (§10.1–§10.5, ARCHITECTURE.md "Template state").
+
+``plan_apply`` renders the template, finds the existing records each new record conflicts with (§10.4),
+resolves them against the applied-instance state (essential ``Always`` → the owning instance goes whole;
+``OnApply`` → only that record), treats a re-apply on the same host as an update, merges SPFM rules and
+returns a ``Plan``. ``plan_revert`` removes one instance's records that are still as written.
+
+Work is O(template records × records at the names they touch): the zone is indexed by owner name and
+by record identity once, and applied instances by the records they own once. ``zone`` may be the whole
+zone or only what ``names_needed`` covers (plus the names of the instances passed in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from . import spf
+from .conflicts import is_protected, same_owner_reason, subtree_reason
+from .errors import PlanError
+from .names import normalize_domain, normalize_host
+from .render import STRING_FIELDS, RenderedRecord, render_records
+from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Policy, Record, Template
+from .variables import BUILTINS, find_variables
+
+Key = tuple[str, str, str]
+_DEFAULT_POLICY = Policy()
+
+
+def _parents(name: str, apex: str) -> Iterable[str]:
+    """Names strictly between ``name`` and the apex (``a.b.example.com.`` → ``b.example.com.``)."""
+    rest = name
+    while rest != apex and "." in rest[:-1]:
+        rest = rest.split(".", 1)[1]
+        if rest == apex or not rest.endswith(apex):
+            return
+        yield rest
+
+
+class ZoneIndex:
+    """The records a plan sees, indexed once by owner name and by identity (name, type, data)."""
+
+    def __init__(self, zone: Iterable[Record], apex: str) -> None:
+        self.apex = apex
+        self.by_owner: dict[str, list[Record]] = {}
+        self.by_key: dict[Key, list[Record]] = {}
+        self.delegations: set[str] = set()  # owners of NS records below the apex
+        for rec in zone:
+            self.by_owner.setdefault(rec.name, []).append(rec)
+            self.by_key.setdefault(rec.key(), []).append(rec)
+            if rec.type == "NS" and rec.name != apex:
+                self.delegations.add(rec.name)
+
+    def at(self, name: str) -> list[Record]:
+        return self.by_owner.get(name, [])
+
+    def delegations_above(self, name: str) -> Iterable[Record]:
+        if not self.delegations:
+            return
+        for parent in _parents(name, self.apex):
+            if parent in self.delegations:
+                yield from (r for r in self.by_owner[parent] if r.type == "NS")
+
+    def below(self, roots: set[str]) -> Iterable[tuple[str, Record]]:
+        """(root, record) for every record strictly below one of ``roots`` — one pass over the owners."""
+        for owner, records in self.by_owner.items():
+            for parent in _parents(owner, self.apex):
+                if parent in roots:
+                    for rec in records:
+                        yield parent, rec
+                    break
+
+
+class Ownership:
+    """Which applied instance owns which record: by identity, and SPF contributions by owner name."""
+
+    def __init__(self, instances: Iterable[AppliedInstance]) -> None:
+        self.by_key: dict[Key, list[tuple[AppliedInstance, OwnedRecord]]] = {}
+        self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
+        for inst in instances:
+            for owned in inst.records:
+                if owned.spf_rules is not None:
+                    self.spf_by_name.setdefault(owned.record.name, []).append((inst, owned))
+                else:
+                    self.by_key.setdefault(owned.record.key(), []).append((inst, owned))
+
+
+def rule_keys(rules: str | None) -> set[str]:
+    """Keys of the SPF terms in a stored ``spf_rules`` string (unparseable terms are skipped)."""
+    keys: set[str] = set()
+    for token in (rules or "").split():
+        try:
+            keys.add(spf.parse_term(token).key)
+        except spf.SpfSyntaxError:
+            continue
+    return keys
+
+
+@dataclass
+class _State:
+    """What a plan accumulates: deletions (ordered), conflicts, removed and trimmed instances."""
+
+    index: ZoneIndex
+    owners: Ownership
+    apex: str
+    policy: Policy
+    skip_instances: set[str] = field(default_factory=set)  # the instance(s) being updated or reverted
+    deleted: dict[Record, None] = field(default_factory=dict)
+    conflicts: dict[Record, Conflict] = field(default_factory=dict)
+    removed: dict[str, AppliedInstance] = field(default_factory=dict)
+    trimmed: dict[str, tuple[AppliedInstance, set[Key], set[str]]] = field(default_factory=dict)
+    released: dict[str, set[str]] = field(default_factory=dict)  # owner -> SPF term keys given up
+    warnings: list[str] = field(default_factory=list)
+    seen: NameScope = field(default_factory=NameScope)
+
+    def delete(self, rec: Record) -> None:
+        if not is_protected(rec, self.apex):
+            self.deleted[rec] = None
+
+    def delete_owned(self, owned: OwnedRecord, inst: AppliedInstance) -> None:
+        """Delete the zone records still as ``owned`` was written (TTL may have been edited)."""
+        if owned.spf_rules is not None:
+            self.released.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
+            return
+        present = self.index.by_key.get(owned.record.key())
+        if present:
+            for rec in present:
+                self.delete(rec)
+        elif not self.seen.covers(owned.record.name) and owned.record.name not in self.index.by_owner:
+            self.warnings.append(
+                f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
+                " records given to the planner and was not deleted")
+
+    def remove_instance(self, inst: AppliedInstance) -> None:
+        if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
+            return
+        self.removed[inst.instance_id] = inst
+        self.trimmed.pop(inst.instance_id, None)
+        for owned in inst.records:
+            self.delete_owned(owned, inst)
+
+    def trim(self, inst: AppliedInstance, key: Key | None = None, spf_name: str | None = None) -> None:
+        if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
+            return
+        entry = self.trimmed.setdefault(inst.instance_id, (inst, set(), set()))
+        if key is not None:
+            entry[1].add(key)
+        if spf_name is not None:
+            entry[2].add(spf_name)
+
+    def conflict(self, old: Record, reason: str, caused_by: Record | None) -> None:
+        """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
+        if old in self.conflicts or is_protected(old, self.apex):
+            return
+        self.delete(old)
+        owner_id = None
+        for inst, owned in self.owners.by_key.get(old.key(), ()):
+            if inst.instance_id in self.skip_instances:
+                continue
+            owner_id = owner_id or inst.instance_id
+            if owned.essential == "Always":
+                self.remove_instance(inst)
+            else:
+                self.trim(inst, key=owned.record.key())
+        if old.type == "TXT" and spf.is_spf_text(spf.txt_text(old.data)):
+            # Merged SPF records are never essential (§9.4): losing one never removes a template.
+            for inst, _owned in self.owners.spf_by_name.get(old.name, ()):
+                owner_id = owner_id or inst.instance_id
+                self.trim(inst, spf_name=old.name)
+        self.conflicts[old] = Conflict(old, reason, caused_by, owner_id)
+
+    def spf_claims(self, name: str, kept: Mapping[str, set[str]]) -> set[str]:
+        """SPF term keys that instances which stay claim at ``name``."""
+        claims: set[str] = set(kept.get(name, set()))
+        for inst, owned in self.owners.spf_by_name.get(name, ()):
+            if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
+                continue
+            claims |= rule_keys(owned.spf_rules)
+        return claims
+
+    def updated_instances(self) -> list[AppliedInstance]:
+        out = []
+        for inst, keys, spf_names in self.trimmed.values():
+            records = tuple(o for o in inst.records if not (
+                o.record.name in spf_names if o.spf_rules is not None else o.record.key() in keys))
+            out.append(replace(inst, records=records))
+        return out
+
+
+@dataclass
+class _SpfResult:
+    record: Record | None  # the SPF record at the owner after the plan (None: none written by this plan)
+    claimed: list[spf.Term]
+
+
+def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: int | None,
+              kept_claims: Mapping[str, set[str]], add: dict[Record, None]) -> _SpfResult:
+    """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
+    policy = state.policy
+    existing = [r for r in state.index.at(name) if r.type == "TXT" and spf.is_spf_text(spf.txt_text(r.data))]
+    alive = [r for r in existing if r not in state.deleted]
+    claims = state.spf_claims(name, kept_claims)
+    drop = state.released.get(name, set()) - claims
+    parsed: list[tuple[Record, spf.SpfRecord]] = []
+    for rec in alive:
+        try:
+            parsed.append((rec, spf.SpfRecord.parse(spf.txt_text(rec.data) or "")))
+        except spf.SpfSyntaxError as exc:
+            state.conflict(rec, f"the existing SPF record at {name} cannot be merged: {exc.message}", None)
+    if len(parsed) > 1:
+        for rec, _ in parsed:
+            state.conflict(rec, f"{name} has more than one SPF record (RFC 7208 §4.5); they are merged into one",
+                           None)
+    base: spf.SpfRecord | None = None
+    for _rec, record in parsed:
+        base = record if base is None else spf.SpfRecord(
+            base.terms + tuple(t for t in record.terms if t.key not in {b.key for b in base.terms}),
+            base.all_qualifier or record.all_qualifier)
+    if base is not None and drop:
+        base = spf.remove(base, drop)
+    merged = base
+    claimed: list[spf.Term] = []
+    if new_terms:
+        try:
+            merged = spf.merge(base, new_terms, qualifier=policy.spf_qualifier)
+        except spf.SpfLimitError as exc:
+            if base is None:
+                raise PlanError(f"SPF at {name}: {exc.message}") from None
+            # Resolve as a conflict (§9.4): give up the terms nobody's template claims, if that is enough.
+            base = spf.SpfRecord(tuple(t for t in base.terms if t.key in claims), base.all_qualifier)
+            try:
+                merged = spf.merge(base, new_terms, qualifier=policy.spf_qualifier)
+            except spf.SpfLimitError as again:
+                raise PlanError(f"SPF at {name}: {again.message}, even without the existing record's own terms"
+                                ) from None
+            for rec, _ in parsed:
+                state.conflict(rec, f"merging into the SPF record at {name} would exceed RFC 7208's limit of"
+                                    f" {spf.MAX_LOOKUPS} DNS lookups: its other terms are dropped", None)
+        base_keys = {t.key for t in base.terms} if base is not None else set()
+        claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims]
+    if merged is None:
+        return _SpfResult(None, claimed)
+    current = [r for r, _ in parsed if r not in state.deleted]
+    if not new_terms and not merged.terms and merged.all_qualifier == policy.spf_qualifier and not claims:
+        # Only templates' terms were in it and they are all gone: the record was theirs, remove it.
+        for rec in current:
+            state.delete(rec)
+        return _SpfResult(None, claimed)
+    ttl = current[0].ttl if current else (parsed[0][0].ttl if parsed else (new_ttl or policy.default_ttl))
+    record = Record(name, "TXT", ttl, spf.to_txt_data(merged.text()))
+    if current == [record]:
+        return _SpfResult(record, claimed)
+    for rec in current:
+        state.delete(rec)
+    add[record] = None
+    return _SpfResult(record, claimed)
+
+
+def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
+    names: set[str] = set()
+    for rr in rendered:
+        for attr in STRING_FIELDS:
+            raw = getattr(rr.source, attr, None)
+            if isinstance(raw, str):
+                names.update(find_variables(raw))
+    return names - BUILTINS
+
+
+def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
+    names: set[str] = {apex}  # cheap, and lets a caller see the zone's own SOA/NS alongside
+    subtrees: set[str] = set()
+    for rr in rendered:
+        names.add(rr.owner)
+        names.update(_parents(rr.owner, apex))  # an NS above a new record conflicts with it
+        if rr.record is not None and rr.record.type == "NS":
+            subtrees.add(rr.owner)
+    return NameScope(frozenset(names), frozenset(subtrees))
+
+
+def names_needed(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
+                 group_ids: Iterable[str] | None = None, policy: Policy | None = None) -> NameScope:
+    """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
+    plus the whole subtree below each new NS record. Raises the same errors as rendering."""
+    # Only owner names matter here: let every type through so the caller gets this scope even for types
+    # the policy will reject later (plan_apply reports those).
+    base = policy or _DEFAULT_POLICY
+    permissive = replace(base, supported_types=base.supported_types | template.record_types, allow_apex_cname=True)
+    rendered = render_records(template, domain=domain, host=host, params=params, group_ids=group_ids,
+                              policy=permissive)
+    return _scope_of(rendered, normalize_domain(domain) + ".")
+
+
+def instance_scope(instances: Iterable[AppliedInstance]) -> NameScope:
+    """Owner names of the records ``instances`` own: add them to the zone view of a plan or revert."""
+    return NameScope(frozenset(o.record.name for inst in instances for o in inst.records))
+
+
+def plan_apply(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
+               zone: Iterable[Record], instances: Iterable[AppliedInstance] = (),
+               group_ids: Iterable[str] | None = None, instance_id: str | None = None, new_instance_id: str,
+               policy: Policy = _DEFAULT_POLICY) -> Plan:
+    """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
+    groups = sorted({g for g in (group_ids or ()) if g})
+    rendered = render_records(template, domain=domain, host=host, params=params, group_ids=groups or None,
+                              policy=policy)
+    domain_n, host_n = normalize_domain(domain), normalize_host(host)
+    apex = domain_n + "."
+    instances = tuple(instances)
+    index = ZoneIndex(zone, apex)
+
+    # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
+    # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
+    same = [i for i in instances if (i.provider_id, i.service_id, i.host)
+            == (template.provider_id, template.service_id, host_n)]
+    if template.multi_instance:
+        previous = [i for i in same if instance_id is not None and i.instance_id == instance_id]
+    else:
+        previous = same
+    prev_ids = {i.instance_id for i in previous}
+    state = _State(index, Ownership(i for i in instances if i.instance_id not in prev_ids), apex, policy,
+                   skip_instances=prev_ids, seen=_scope_of(rendered, apex))
+    kept: list[OwnedRecord] = []
+    kept_claims: dict[str, set[str]] = {}
+    own_keys: set[Key] = set()
+    for inst in previous:
+        for owned in inst.records:
+            if groups and owned.group_id is not None and owned.group_id not in groups:
+                kept.append(owned)
+                if owned.spf_rules is not None:
+                    kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
+            else:
+                state.delete_owned(owned, inst)
+            if owned.spf_rules is None:
+                own_keys.add(owned.record.key())  # a template never conflicts with itself
+
+    new_by_key: dict[Key, Record] = {rr.record.key(): rr.record for rr in rendered if rr.record is not None}
+    ns_roots: dict[str, Record] = {}
+    for rr in rendered:
+        # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT.
+        probe = rr.record or Record(rr.owner, "TXT", 0, "")
+        for old in index.at(probe.name):
+            if old.key() in own_keys:
+                continue
+            if old.key() in new_by_key:
+                if old != new_by_key[old.key()]:
+                    state.delete(old)  # same record, new TTL: rewrite it, nothing conflicts
+                continue
+            if rr.record is None and old.type == "TXT":
+                continue  # the SPF merge below decides about TXT records at an SPFM owner
+            reason = same_owner_reason(probe, old, txt_mode=rr.source.txt_conflict_matching_mode,
+                                       txt_prefix=rr.source.txt_conflict_matching_prefix)
+            if reason:
+                state.conflict(old, reason, rr.record)
+        for old in index.delegations_above(probe.name):
+            if old.key() not in own_keys:
+                state.conflict(old, subtree_reason(probe, old) or "below a delegation", rr.record)
+        if probe.type == "NS":
+            ns_roots[probe.name] = probe
+    if ns_roots:
+        for root, old in index.below(set(ns_roots)):
+            if old.key() not in own_keys and old.key() not in new_by_key:
+                state.conflict(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
+
+    add: dict[Record, None] = {}
+    owned_new: list[OwnedRecord] = []
+    for rr in rendered:
+        if rr.record is None:
+            continue
+        rec = rr.record
+        owned_new.append(OwnedRecord(rec, rr.source.essential_mode, rr.source.group_id))
+        if rec in add:
+            continue
+        if rec in state.deleted:
+            del state.deleted[rec]  # removed with an old instance and written again: leave it alone
+            state.conflicts.pop(rec, None)
+        elif rec not in index.by_key.get(rec.key(), ()):
+            add[rec] = None
+
+    # SPF last: it sees which records and instances the rules above removed.
+    spf_new: dict[str, list[RenderedRecord]] = {}
+    for rr in rendered:
+        if rr.record is None:
+            spf_new.setdefault(rr.owner, []).append(rr)
+    for name in list(dict.fromkeys([*spf_new, *state.released])):
+        sources = spf_new.get(name, [])
+        terms = [t for rr in sources for t in spf.parse_rules(rr.spf_rules or "")]
+        result = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
+        if sources and result.record is not None:
+            owned_new.append(OwnedRecord(result.record, "OnApply", sources[0].source.group_id,
+                                         spf_rules=" ".join(t.text() for t in result.claimed)))
+
+    used = _template_vars(rendered)
+    new_params = {k: str(v) for k, v in params.items() if k in used}
+    if previous and groups:
+        new_params = {**dict(previous[0].params), **new_params}
+        group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
+    else:
+        group_state = tuple(groups)
+    records: dict[Key, OwnedRecord] = {}
+    for owned in [*kept, *owned_new]:
+        records.setdefault((owned.record.name, owned.record.type, owned.record.data), owned)
+    new_instance = AppliedInstance(
+        instance_id=previous[0].instance_id if previous else new_instance_id,
+        provider_id=template.provider_id, service_id=template.service_id, host=host_n,
+        records=tuple(records.values()), multi_instance=template.multi_instance, group_ids=group_state,
+        params=tuple(sorted(new_params.items())),
+    )
+    # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one.
+    removed = [*state.removed.values(), *previous[1:]]
+    return Plan(
+        domain=domain_n, host=host_n, provider_id=template.provider_id, service_id=template.service_id,
+        to_add=tuple(add), to_delete=tuple(state.deleted), conflicts=tuple(state.conflicts.values()),
+        removed_instances=tuple(removed), updated_instances=tuple(state.updated_instances()),
+        new_instance=new_instance, warnings=tuple(state.warnings),
+    )
+
+
+def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record],
+                instances: Iterable[AppliedInstance] = (), policy: Policy = _DEFAULT_POLICY) -> Plan:
+    """Remove ``instance``: its records still as written, and its terms from merged SPF records (§8.4.7).
+
+    Records another remaining instance also owns are kept. ``zone`` must cover ``instance_scope``.
+    """
+    apex = normalize_domain(domain) + "."
+    others = [i for i in instances if i.instance_id != instance.instance_id]
+    state = _State(ZoneIndex(zone, apex), Ownership(others), apex, policy, skip_instances={instance.instance_id},
+                   seen=instance_scope([instance]))
+    for owned in instance.records:
+        if owned.spf_rules is None and state.owners.by_key.get(owned.record.key()):
+            continue  # still someone else's
+        state.delete_owned(owned, instance)
+    add: dict[Record, None] = {}
+    for name in list(state.released):
+        _plan_spf(state, name, (), None, {}, add)
+    return Plan(
+        domain=apex[:-1], host=instance.host, provider_id=instance.provider_id, service_id=instance.service_id,
+        to_add=tuple(add), to_delete=tuple(state.deleted), conflicts=tuple(state.conflicts.values()),
+        warnings=tuple(state.warnings),
+    )

@@ -1,0 +1,362 @@
+"""Rendering template records into concrete DNS records (§9, §10.3).
+
+``render_records`` filters groups, substitutes variables in one pass, renders owner names (§9.3) and
+validates every record with dnspython, returning presentation-format ``Record`` values. Every failure
+raises an ``EngineError`` subclass naming the record index and field; nothing is half-rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import dns.exception
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.tokenizer
+from dns.rdtypes.ANY.TXT import TXT
+
+from . import spf
+from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
+from .names import MAX_NAME, is_subdomain, normalize_domain, normalize_host, to_alabel_name
+from .types import Policy, Record, Template, TemplateRecord
+from .variables import BUILTINS, builtin_values, find_variables, is_prop_value, substitute
+
+PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
+# Template fields that may hold variables, by attribute name -> JSON key (for error messages).
+STRING_FIELDS = {
+    "host": "host", "name": "name", "points_to": "pointsTo", "data": "data", "target": "target",
+    "spf_rules": "spfRules", "service": "service", "protocol": "protocol", "ttl": "ttl",
+    "priority": "priority", "weight": "weight", "port": "port",
+}
+_UNDERSCORE_LABEL = re.compile(r"_[A-Za-z0-9-]{1,62}")
+_DIGITS = re.compile(r"[0-9]{1,5}")
+_DDD = re.compile(r"[0-9]{3}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_TXT_RDATA = 65535
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedRecord:
+    """One rendered template record. ``record`` is ``None`` only for SPFM, whose ``spf_rules`` (rendered
+    and validated) the planner merges into the SPF TXT record at ``name``."""
+
+    record: Record | None
+    source: TemplateRecord
+    spf_rules: str | None = None
+    name: str = ""  # owner name (absolute, trailing dot); set for every record, SPFM included
+    ttl: int | None = None  # SPFM only: the TTL for a newly created SPF record
+
+    @property
+    def owner(self) -> str:
+        return self.record.name if self.record is not None else self.name
+
+
+def active_records(template: Template, group_ids: Iterable[str] | None) -> list[TemplateRecord]:
+    """The active record set (§10.3). Every supplied groupId must match a record (else ``GroupError``)."""
+    wanted = [g for g in (group_ids or ()) if g]
+    if not wanted:
+        return list(template.records)
+    unknown = sorted(set(wanted) - template.group_ids)
+    if unknown:
+        known = ", ".join(sorted(template.group_ids)) or "none"
+        raise GroupError(f"groupId {', '.join(repr(g) for g in unknown)} matches no record of this template"
+                         f" (its groups: {known})", field="groupId")
+    selected = set(wanted)
+    return [r for r in template.records if r.group_id is None or r.group_id in selected]
+
+
+class _Renderer:
+    """Renders the records of one apply request (one domain, host and parameter set)."""
+
+    def __init__(self, template: Template, domain: str, host: str, params: Mapping[str, str],
+                 policy: Policy) -> None:
+        self.template = template
+        self.policy = policy
+        self.domain = normalize_domain(domain)
+        self.host = normalize_host(host)
+        self.fqdn = f"{self.host}.{self.domain}" if self.host else self.domain
+        # Built-ins go last so a request parameter can never override them (§9.1.2).
+        self.values = {**{k: str(v) for k, v in params.items()}, **builtin_values(self.domain, self.host)}
+        self.apex = self.domain + "."
+
+    # -- variables ---------------------------------------------------------------------------------------
+
+    def check_values(self, rec: TemplateRecord) -> None:
+        """Every request value a record uses must be a dc-prop-value (§3); missing ones fail later."""
+        for attr, key in STRING_FIELDS.items():
+            raw = getattr(rec, attr)
+            if not isinstance(raw, str):
+                continue
+            for name in find_variables(raw):
+                if name in BUILTINS or name not in self.values:
+                    continue
+                if not is_prop_value(self.values[name]):
+                    raise VariableError(
+                        f"the value of '{name}' is not a valid property value (printable ASCII or RFC 1035"
+                        " escapes only)", record_index=rec.index, field=key)
+
+    def sub(self, text: str, rec: TemplateRecord, field: str) -> str:
+        return substitute(text, self.values, field=field, record_index=rec.index)
+
+    # -- names -------------------------------------------------------------------------------------------
+
+    def owner(self, raw: str | None, rec: TemplateRecord, field: str) -> str:
+        """§9.3: "@"/empty = [host.]domain; trailing dot = absolute; else relative to [host.]domain."""
+        text = (raw or "").strip()
+        if text in ("", "@"):
+            return self.fqdn + "."
+        for name in find_variables(text):
+            value = self.values.get(name)
+            if name in BUILTINS or value is None:
+                continue
+            if "@" in value or "*" in value or value.endswith("."):
+                # Only a literal "@" means the apex and only the template may make a name absolute or a
+                # wildcard: a request value must not move records elsewhere (SECURITY.md check 51).
+                raise HostError(f"the value of '{name}' ('{value}') may not contain '@' or '*' or end with '.'",
+                                code="invalid_host", record_index=rec.index, field=field)
+        rendered = self.sub(text, rec, field)
+        absolute = text.endswith(".")
+        if not absolute and rendered.endswith("."):
+            raise HostError(f"host '{rendered}' has an empty label", record_index=rec.index, field=field)
+        try:
+            if rendered in ("", "@"):
+                return self.fqdn + "."
+            name = to_alabel_name(rendered, what=field, allow_underscore=True, allow_wildcard=True)
+        except HostError as exc:
+            raise HostError(exc.message, record_index=rec.index, field=field) from None
+        full = name if absolute else f"{name}.{self.fqdn}"
+        if absolute and not is_subdomain(full, self.domain):
+            raise HostError(f"'{rendered}' is outside the zone {self.domain}", record_index=rec.index, field=field)
+        if len(full) > MAX_NAME:
+            raise HostError(f"owner name '{full}' is longer than {MAX_NAME} characters",
+                            record_index=rec.index, field=field)
+        return full + "."
+
+    def target(self, raw: str | None, rec: TemplateRecord, field: str, *, root_ok: bool = False) -> str:
+        """A host name in record data: "@" = [host.]domain, otherwise fully qualified (dot optional)."""
+        text = (raw or "").strip()
+        if not text:
+            raise RenderError(f"{field} is missing", record_index=rec.index, field=field)
+        if text == "@":
+            return self.fqdn + "."
+        if text.endswith(".@"):  # seen in the corpus ("mail.@"): a literal "@" label means [host.]domain
+            rendered = f"{self.sub(text[:-2], rec, field)}.{self.fqdn}"
+        else:
+            rendered = self.sub(text, rec, field)
+        if rendered == "." and root_ok:
+            return "."
+        try:
+            name = to_alabel_name(rendered, what=field, allow_underscore=True)
+        except HostError as exc:
+            raise RenderError(exc.message, record_index=rec.index, field=field) from None
+        return name + "."
+
+    # -- scalar fields ------------------------------------------------------------------------------------
+
+    def ttl(self, rec: TemplateRecord) -> int:
+        """Best effort (§6.2 TTL): clamp into policy bounds, default when missing or not a number."""
+        raw, value = rec.ttl, None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, str):
+            try:
+                text = self.sub(raw, rec, "ttl").strip()
+            except VariableError:
+                text = ""
+            if re.fullmatch(r"[0-9]{1,10}", text):
+                value = int(text)
+        if value is None:
+            value = self.policy.default_ttl
+        return max(self.policy.min_ttl, min(self.policy.max_ttl, value))
+
+    def uint16(self, raw: int | str | None, rec: TemplateRecord, field: str) -> int:
+        if raw is None:
+            raise RenderError(f"{field} is missing", record_index=rec.index, field=field)
+        text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else self.sub(str(raw), rec, field)
+        text = text.strip()
+        if not _DIGITS.fullmatch(text) or int(text) > 65535:
+            raise RenderError(f"{field} '{text}' is not an integer from 0 to 65535", record_index=rec.index,
+                              field=field)
+        return int(text)
+
+    def underscore_label(self, raw: str | None, rec: TemplateRecord, field: str) -> str:
+        text = self.sub((raw or "").strip(), rec, field)
+        if not _UNDERSCORE_LABEL.fullmatch(text):
+            raise RenderError(f"{field} '{text}' must be one label starting with '_' (e.g. _sip, _tcp)",
+                              record_index=rec.index, field=field)
+        return text.lower()
+
+    # -- record data -------------------------------------------------------------------------------------
+
+    def txt_data(self, rec: TemplateRecord) -> str:
+        """ARCHITECTURE.md: unquoted data is ONE character-string (split at 255 octets); data starting with
+        a quote is presentation format, and request values inside it can never close a string."""
+        raw = rec.data or ""
+        if raw.startswith('"'):
+            values = {k: (v if k in BUILTINS else _escape_quotes(v)) for k, v in self.values.items()}
+            text = substitute(raw, values, field="data", record_index=rec.index)
+            return self.rdata("TXT", text, rec, "data").to_text()
+        octets = _unescape(self.sub(raw, rec, "data"))
+        chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)] or [b""]
+        if sum(len(c) + 1 for c in chunks) > MAX_TXT_RDATA:
+            raise RenderError("TXT data is longer than 65535 octets", record_index=rec.index, field="data")
+        return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+
+    def rdata(self, rtype: str, text: str, rec: TemplateRecord, field: str) -> dns.rdata.Rdata:
+        """Parse presentation data with dnspython, refusing anything it would silently drop."""
+        if _CONTROL.search(text):
+            raise RenderError("data contains a control character (newline, tab…)", record_index=rec.index,
+                              field=field)
+        _reject_comments(text, rec, field)
+        try:
+            rdtype = dns.rdatatype.from_text(rtype)
+            return dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(self.fqdn),
+                                       relativize=False)
+        except (dns.exception.DNSException, ValueError, TypeError) as exc:
+            raise RenderError(f"'{text}' is not valid {rtype} data ({exc})", record_index=rec.index,
+                              field=field) from None
+
+    def render(self, rec: TemplateRecord) -> RenderedRecord:
+        rtype = rec.type.upper()
+        if rtype == "SRV":
+            return self.render_srv(rec)
+        owner = self.owner(rec.host, rec, "host")
+        if rtype == "SPFM":
+            rules = self.sub(rec.spf_rules or "", rec, "spfRules")
+            try:
+                terms = spf.parse_rules(rules)
+            except spf.SpfSyntaxError as exc:
+                raise spf.SpfSyntaxError(exc.message, record_index=rec.index, field="spfRules") from None
+            return RenderedRecord(None, rec, " ".join(t.text() for t in terms), owner, self.ttl(rec))
+        if rtype in ("REDIR301", "REDIR302"):
+            target = self.sub((rec.target or rec.points_to or "").strip(), rec, "target")
+            if not target or _CONTROL.search(target) or " " in target:
+                raise RenderError(f"redirect target '{target}' is empty or has spaces", record_index=rec.index,
+                                  field="target")
+            return self.done(rec, Record(owner, rtype, self.ttl(rec), target))
+        if rtype == "APEXCNAME":
+            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.target(rec.points_to, rec, "pointsTo")))
+        if rtype in ("A", "AAAA"):
+            if (rec.points_to or "").strip() == "@":
+                raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
+                                  record_index=rec.index, field="pointsTo")
+            text = self.sub((rec.points_to or "").strip(), rec, "pointsTo")
+        elif rtype in ("CNAME", "NS"):
+            if rtype == "NS" and (rec.points_to or "").strip() == "@":
+                raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
+                                  record_index=rec.index, field="pointsTo")
+            if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
+                raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
+                                  record_index=rec.index, field="host")
+            text = self.target(rec.points_to, rec, "pointsTo")
+        elif rtype == "MX":
+            text = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
+        elif rtype == "TXT":
+            return self.done(rec, Record(owner, "TXT", self.ttl(rec), self.txt_data(rec)))
+        else:
+            if rec.data is None:
+                raise RenderError(f"a {rtype} record needs 'data'", record_index=rec.index, field="data")
+            text = self.sub(rec.data.strip(), rec, "data")
+        field = "data" if rtype not in ("A", "AAAA", "CNAME", "NS", "MX") else "pointsTo"
+        rdata = self.rdata(rtype, text, rec, field)
+        return self.done(rec, Record(owner, dns.rdatatype.to_text(rdata.rdtype), self.ttl(rec), rdata.to_text()))
+
+    def render_srv(self, rec: TemplateRecord) -> RenderedRecord:
+        # Owner: _service._protocol.[name.][host.]domain (§6.2); name "" or "@" is the root.
+        base = self.owner(rec.name if rec.name is not None else rec.host, rec, "name")
+        service = self.underscore_label(rec.service, rec, "service")
+        protocol = self.underscore_label(rec.protocol, rec, "protocol")
+        owner = f"{service}.{protocol}.{base}"
+        if len(owner) - 1 > MAX_NAME:
+            raise HostError(f"owner name '{owner}' is too long", record_index=rec.index, field="name")
+        target = self.target(rec.target, rec, "target", root_ok=True)
+        text = (f"{self.uint16(rec.priority, rec, 'priority')} {self.uint16(rec.weight, rec, 'weight')} "
+                f"{self.uint16(rec.port, rec, 'port')} {target}")
+        rdata = self.rdata("SRV", text, rec, "target")
+        return self.done(rec, Record(owner, "SRV", self.ttl(rec), rdata.to_text()))
+
+    @staticmethod
+    def done(rec: TemplateRecord, record: Record) -> RenderedRecord:
+        return RenderedRecord(record, rec, None, record.name, record.ttl)
+
+
+def render_records(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
+                   group_ids: Iterable[str] | None = None, policy: Policy = Policy()) -> list[RenderedRecord]:  # noqa: B008
+    """Render the active records of ``template`` for one apply request (see module docstring)."""
+    try:
+        normalize_domain(domain)
+    except HostError as exc:
+        raise HostError(exc.message, field="domain") from None
+    try:
+        normalize_host(host)
+    except HostError as exc:
+        raise HostError(exc.message, field="host") from None
+    renderer = _Renderer(template, domain, host or "", params, policy)
+    if template.host_required and not renderer.host:
+        raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",
+                        code="host_required", field="host")
+    active = active_records(template, group_ids)
+    for rec in active:
+        rtype = rec.type.upper()
+        if rtype not in policy.supported_types:
+            raise UnsupportedTypeError(f"this DNS Provider does not support {rtype} records", record_index=rec.index,
+                                       field="type")
+    for rec in active:
+        renderer.check_values(rec)
+    return [renderer.render(rec) for rec in active]
+
+
+def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:
+    """dnspython drops everything after an unquoted ';' (a comment): refuse instead of truncating."""
+    tok = dns.tokenizer.Tokenizer(text)
+    try:
+        while True:
+            token = tok.get(want_comment=True)
+            if token.is_eof():
+                return
+            if token.is_comment() or token.is_eol():
+                raise RenderError("data has an unquoted ';' or a line break: quote it", record_index=rec.index,
+                                  field=field)
+    except dns.exception.SyntaxError as exc:
+        raise RenderError(f"data is not valid presentation format ({exc})", record_index=rec.index,
+                          field=field) from None
+
+
+def _escape_quotes(value: str) -> str:
+    """Escape bare '"' in a dc-prop-value, keeping its RFC 1035 escapes intact."""
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            step = 4 if _DDD.fullmatch(value[i + 1:i + 4]) else 2
+            out.append(value[i:i + step])
+            i += step
+            continue
+        out.append('\\"' if ch == '"' else ch)
+        i += 1
+    return "".join(out)
+
+
+def _unescape(text: str) -> bytes:
+    """Octets of one character-string written with RFC 1035 escapes (\\DDD, \\X); other text as UTF-8."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            digits = text[i + 1:i + 4]
+            if _DDD.fullmatch(digits) and int(digits) <= 255:
+                out.append(int(digits))
+                i += 4
+                continue
+            out.extend(text[i + 1].encode("utf-8"))
+            i += 2
+            continue
+        out.extend(ch.encode("utf-8"))
+        i += 1
+    return bytes(out)

@@ -1,0 +1,202 @@
+"""SPF merging for the SPFM pseudo-record (§9.4, ARCHITECTURE.md).
+
+One SPF TXT record per owner: the existing record's terms come first, the rules a template asks for
+are appended without duplicates, the existing ``all`` qualifier is kept (else the provider's), and the
+result is split into 255-octet character-strings. A result over RFC 7208's limit of 10 DNS-querying
+terms raises ``SpfLimitError`` so the planner can treat it as a conflict instead of writing it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import dns.exception
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+from dns.rdtypes.ANY.TXT import TXT
+
+from .errors import PlanError, RenderError
+
+MAX_LOOKUPS = 10  # RFC 7208 §4.6.4
+MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
+LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
+# Least restrictive first (§9.4: neutral over soft failure over hard failure; pass is less still).
+QUALIFIER_ORDER = "+?~-"
+_MODIFIER_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(\S*)")
+_MECHANISM_RE = re.compile(r"([+?~-]?)([A-Za-z][A-Za-z0-9]*)([:/]\S*)?")
+_SPF_START_RE = re.compile(r"v=spf1(?:\s|$)", re.IGNORECASE)
+
+
+class SpfSyntaxError(RenderError):
+    """``spfRules`` or an existing SPF record is not valid RFC 7208 syntax."""
+
+    code = "invalid_spf"
+
+
+class SpfLimitError(PlanError):
+    """The merged record would need more than 10 DNS lookups (RFC 7208 §4.6.4)."""
+
+    code = "spf_lookup_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One SPF term. ``key`` identifies it for de-duplication regardless of qualifier."""
+
+    qualifier: str  # "" for modifiers and for mechanisms written without one (meaning "+")
+    name: str  # lower-case mechanism or modifier name
+    value: str  # everything after the name, including ":" "/" or "="
+    modifier: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}{self.value}".lower()
+
+    @property
+    def effective_qualifier(self) -> str:
+        return self.qualifier or "+"
+
+    @property
+    def lookups(self) -> int:
+        if self.modifier:
+            return 1 if self.name == "redirect" else 0
+        return 1 if self.name in LOOKUP_MECHANISMS else 0
+
+    def text(self) -> str:
+        return f"{self.qualifier}{self.name}{self.value}"
+
+
+def parse_term(token: str) -> Term:
+    modifier = _MODIFIER_RE.fullmatch(token)
+    if modifier and not token.lower().startswith(("ip4:", "ip6:")):
+        return Term("", modifier.group(1).lower(), "=" + modifier.group(2), modifier=True)
+    match = _MECHANISM_RE.fullmatch(token)
+    if match is None or match.group(2).lower() not in MECHANISMS:
+        raise SpfSyntaxError(f"'{token}' is not an SPF mechanism or modifier (RFC 7208 §5, §6)")
+    name = match.group(2).lower()
+    value = match.group(3) or ""
+    if name in {"include", "exists"} and not value.startswith(":"):
+        raise SpfSyntaxError(f"'{token}': {name} needs a domain (RFC 7208 §5.2, §5.7)")
+    if name in {"ip4", "ip6"} and not value.startswith(":"):
+        raise SpfSyntaxError(f"'{token}': {name} needs an address (RFC 7208 §5.6)")
+    if name == "all" and value:
+        raise SpfSyntaxError(f"'{token}': all takes no argument")
+    if value in (":", "/"):
+        raise SpfSyntaxError(f"'{token}' has an empty argument")
+    return Term(match.group(1), name, value)
+
+
+def parse_rules(rules: str) -> list[Term]:
+    """Validate the ``spfRules`` of an SPFM record: terms only, no ``v=spf1``, ``all``, redirect or exp."""
+    terms: list[Term] = []
+    for token in rules.split():
+        if token.lower() == "v=spf1":
+            raise SpfSyntaxError("spfRules must not contain the version 'v=spf1' (the provider writes it)")
+        term = parse_term(token)
+        if term.name == "all":
+            raise SpfSyntaxError("spfRules must not contain 'all' (the provider chooses the final qualifier)")
+        if term.modifier and term.name in {"redirect", "exp"}:
+            raise SpfSyntaxError(f"spfRules must not contain the '{term.name}=' modifier: it cannot be merged")
+        terms.append(term)
+    if not terms:
+        raise SpfSyntaxError("spfRules is empty")
+    return terms
+
+
+@dataclass(frozen=True, slots=True)
+class SpfRecord:
+    """A parsed SPF record: its terms without ``v=spf1`` and without ``all``, plus the ``all`` qualifier."""
+
+    terms: tuple[Term, ...]
+    all_qualifier: str | None  # None: the record has no "all" term
+
+    @classmethod
+    def parse(cls, text: str) -> SpfRecord:
+        tokens = text.split()
+        if not tokens or tokens[0].lower() != "v=spf1":
+            raise SpfSyntaxError(f"'{text[:60]}' is not an SPF record (it must start with v=spf1)")
+        terms: list[Term] = []
+        all_qualifier: str | None = None
+        for token in tokens[1:]:
+            term = parse_term(token)
+            if term.name == "all" and not term.modifier:
+                all_qualifier = term.effective_qualifier
+            else:
+                terms.append(term)
+        return cls(tuple(terms), all_qualifier)
+
+    @property
+    def lookups(self) -> int:
+        return sum(t.lookups for t in self.terms)
+
+    def text(self) -> str:
+        mechanisms = [t.text() for t in self.terms if not t.modifier]
+        modifiers = [t.text() for t in self.terms if t.modifier]
+        tail = [f"{'' if self.all_qualifier == '+' else self.all_qualifier}all"] if self.all_qualifier else []
+        return " ".join(["v=spf1", *mechanisms, *tail, *modifiers])
+
+
+def least_restrictive(a: str, b: str) -> str:
+    return a if QUALIFIER_ORDER.index(a or "+") <= QUALIFIER_ORDER.index(b or "+") else b
+
+
+def merge(existing: SpfRecord | None, new_terms: Iterable[Term], *, qualifier: str) -> SpfRecord:
+    """Existing terms first, then new ones not already present; raises ``SpfLimitError`` over 10 lookups.
+
+    The same mechanism with another qualifier keeps its place and takes the least restrictive qualifier.
+    """
+    terms: list[Term] = list(existing.terms) if existing else []
+    position = {t.key: i for i, t in enumerate(terms)}
+    for term in new_terms:
+        i = position.get(term.key)
+        if i is None:
+            position[term.key] = len(terms)
+            terms.append(term)
+        elif not term.modifier and terms[i].effective_qualifier != term.effective_qualifier:
+            best = least_restrictive(terms[i].effective_qualifier, term.effective_qualifier)
+            terms[i] = Term("" if best == "+" else best, terms[i].name, terms[i].value)
+    if existing is not None:
+        has_redirect = any(t.modifier and t.name == "redirect" for t in terms)
+        # A redirect only applies when no "all" matches: never add an "all" that would disable it.
+        all_qualifier = existing.all_qualifier if (existing.all_qualifier or has_redirect) else qualifier
+    else:
+        all_qualifier = qualifier
+    merged = SpfRecord(tuple(terms), all_qualifier)
+    if merged.lookups > MAX_LOOKUPS:
+        raise SpfLimitError(
+            f"the merged SPF record would need {merged.lookups} DNS lookups; RFC 7208 allows {MAX_LOOKUPS}"
+        )
+    return merged
+
+
+def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
+    """``existing`` without the terms whose key is in ``keys`` (an instance's rules on revert)."""
+    drop = set(keys)
+    return SpfRecord(tuple(t for t in existing.terms if t.key not in drop), existing.all_qualifier)
+
+
+def to_txt_data(text: str) -> str:
+    """Presentation-format TXT data, split into 255-octet strings (SPF readers join them without spaces)."""
+    raw = text.encode("ascii")
+    chunks = [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
+    return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+
+
+def txt_text(data: str) -> str | None:
+    """The joined character-strings of TXT presentation data, or ``None`` when it does not parse."""
+    try:
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, data)
+    except (dns.exception.DNSException, ValueError):
+        return None
+    return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
+
+
+def is_spf_text(text: str | None) -> bool:
+    return text is not None and _SPF_START_RE.match(text) is not None
+
+
+def keys_of(terms: Sequence[Term]) -> list[str]:
+    return [t.key for t in terms]
