@@ -99,14 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
         add_apply_parser(sub)
     else:
         apply = sub.add_parser("apply", help="apply a template to a zone file (not available)", add_help=False)
-        apply.add_argument("rest", nargs=argparse.REMAINDER)
         apply.set_defaults(func=_apply_unavailable)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # parse_known_args so the "not available" apply stub accepts whatever options a user passes it.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.func is not _apply_unavailable:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
     except BrokenPipeError:

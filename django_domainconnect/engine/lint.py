@@ -466,6 +466,11 @@ class _Linter:
     def variable_syntax(self, value: str, index: int, key: str) -> None:
         if not has_unterminated_variable(value):
             return
+        if key in ("spfRules", "data"):
+            # SPF macros (%{d}, %%, %_, %-; RFC 7208 §7) are kept literally, never taken for variables.
+            value = _SPF_MACRO_RE.sub("", value)
+            if not has_unterminated_variable(value):
+                return
         rest = NAMED_VARIABLE_RE.sub("", value)
         if rest.count("%") % 2:
             self.add("DC1037", f"'{value}' has a '%' that does not close a variable: write variables as "
@@ -654,6 +659,7 @@ _RECORD_KEYS = frozenset({"host", "name", "pointsTo", "ttl", "data", "txtConflic
                           "txtConflictMatchingPrefix", "priority", "weight", "port", "protocol", "service",
                           "target", "spfRules"})
 _QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_SPF_MACRO_RE = re.compile(r"%(?:\{[A-Za-z][0-9]*r?[-.+,/_=]*\}|[%_-])")
 _ESCAPE_RE = re.compile(r"\\(?:[0-9]{3}|.)")
 
 
