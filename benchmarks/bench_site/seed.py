@@ -1,0 +1,104 @@
+"""Seeds the HTTP benchmark's database: a user, zones, templates and async-API tokens.
+
+    DATABASE_URL=… DJANGO_SETTINGS_MODULE=benchmarks.bench_site.settings \
+        python -m benchmarks.bench_site.seed --zone small.bench.example:10 --zone large.bench.example:100000
+
+Runs the migrations, then prints one JSON object: ``{"tokens": {domain: bearer token}}``. The tokens are
+what the async consent and the token exchange would leave behind (DOT application + access/refresh token
++ a ``Grant`` covering the hosting template at the apex), created directly through the models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from benchmarks import workloads as w  # noqa: E402
+from benchmarks.convert import to_record  # noqa: E402
+from django_domainconnect import models as dc_models  # noqa: E402
+from registrar import models as reg  # noqa: E402
+
+PROVIDER = "bench.example.net"
+SERVICE = "hosting5"
+
+
+def seed_templates(total: int) -> None:
+    body = w.hosting5()
+    types = sorted({r["type"] for r in body["records"]})
+    rows = []
+    for i in range(total):
+        pid, sid = (PROVIDER, SERVICE) if i == 0 else (f"provider{i % 50}.example", f"service{i}")
+        rows.append(dc_models.Template(provider_id=pid, service_id=sid, provider_name="Bench", service_name=sid,
+                                       version=1, body={**body, "providerId": pid, "serviceId": sid},
+                                       record_types=types, enabled=True))
+    dc_models.Template.objects.bulk_create(rows, batch_size=1000)
+
+
+def seed_zone(domain: str, size: int, user: Any) -> None:
+    zone = reg.Domain.objects.create(name=domain, owner=user, verified=True, active=True)
+    origin = f"{domain}."
+    rows = [reg.Record(domain=zone, name=origin, rname=reg.reverse_labels(origin), type="SOA", ttl=3600,
+                       data=f"ns1.{origin} admin.{origin} 2026010100 7200 900 1209600 300")]
+    for rec in w.zone(size, "plain"):
+        r = to_record(rec)
+        name = r.name.replace(f"{w.DOMAIN}.", origin)
+        rows.append(reg.Record(domain=zone, name=name, rname=reg.reverse_labels(name), type=r.type, ttl=r.ttl,
+                               data=r.data.replace(f"{w.DOMAIN}.", origin)))
+    reg.Record.objects.bulk_create(rows, batch_size=5000)
+
+
+def issue_token(user: Any, domain: str) -> str:
+    from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
+
+    from django_domainconnect.oauth.models import Grant, ServiceProviderClient
+
+    application_model = get_application_model()
+    app, _ = application_model.objects.get_or_create(
+        client_id=PROVIDER,
+        defaults={"name": "Bench", "client_type": application_model.CLIENT_CONFIDENTIAL,
+                  "authorization_grant_type": application_model.GRANT_AUTHORIZATION_CODE,
+                  "redirect_uris": "https://bench.example.net/callback"},
+    )
+    client, _ = ServiceProviderClient.objects.get_or_create(application=app, provider_id=PROVIDER)
+    value = secrets.token_urlsafe(24)
+    access = get_access_token_model().objects.create(user=user, application=app, token=value, scope="",
+                                                     expires=timezone.now() + timedelta(days=1))
+    family = uuid.uuid4()
+    get_refresh_token_model().objects.create(user=user, application=app, token=secrets.token_urlsafe(24),
+                                             access_token=access, token_family=family)
+    Grant.objects.create(user=user, client=client, provider_id=PROVIDER, service_ids=[SERVICE], domain=domain,
+                         hosts=[""], template_versions={SERVICE: 1}, token_family=family,
+                         expires_at=timezone.now() + timedelta(days=1))
+    return value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--zone", action="append", default=[], help="domain:records (repeatable)")
+    parser.add_argument("--templates", type=int, default=1000, help="templates stored (the hosting one + others)")
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0, interactive=False)
+    user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe(12))
+    seed_templates(args.templates)
+    tokens: dict[str, str] = {}
+    for spec in args.zone:
+        domain, size = spec.rsplit(":", 1)
+        seed_zone(domain, int(size), user)
+        tokens[domain] = issue_token(user, domain)
+    print(json.dumps({"tokens": tokens}))
+
+
+if __name__ == "__main__":
+    main()
