@@ -22,7 +22,7 @@ from .conf import dc_settings
 from .engine import names
 from .engine.abnf import is_dc_id
 from .engine.errors import EngineError
-from .engine.types import AppliedInstance, OwnedRecord, Plan, Record
+from .engine.types import AppliedInstance, NameScope, OwnedRecord, Plan, Record
 from .exceptions import (
     BackendError,
     ConflictsFound,
@@ -37,8 +37,8 @@ from .signals import template_applied, template_reverted
 logger = logging.getLogger(__name__)
 
 # Never stored in audit rows or instance params (signatures, keys, OAuth material).
-SECRET_PARAMS = frozenset({"sig", "key", "client_secret", "access_token", "refresh_token", "code", "password",
-                           "token", "secret"})
+# (Template variables may legitimately be called "token" or "code": only protocol names are listed.)
+SECRET_PARAMS = frozenset({"sig", "key", "client_secret", "access_token", "refresh_token"})
 
 
 @dataclass(frozen=True)
@@ -137,19 +137,22 @@ def plan(*, user: Any, domain: str, host: str = "", template: models.Template, p
 def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Template,
           params: Mapping[str, str], group_ids: Sequence[str] | None, instance_id: str | None,
           rows: list[models.AppliedTemplate]) -> PlanResult:
-    from .engine.plan import names_needed, plan_apply
+    from .engine.plan import instance_scope, names_needed, plan_apply
     from .engine.template import parse_template
 
     host = names.normalize_host(host)
     engine_template = parse_template(template.body)
     clean = {str(k): str(v) for k, v in params.items()}
     groups = tuple(group_ids) if group_ids else None
-    scope = names_needed(engine_template, domain=zone.domain, host=host, params=clean, group_ids=groups)
+    policy = dc_settings.policy()
+    instances = [_to_instance(r) for r in rows]
+    # Only the names the plan touches, plus those the applied instances own (never the whole zone).
+    scope = _union(names_needed(engine_template, domain=zone.domain, host=host, params=clean, group_ids=groups,
+                                policy=policy), instance_scope(instances))
     records = backend.list_records(zone, scope)
     the_plan = plan_apply(
-        engine_template, domain=zone.domain, host=host, params=clean, zone=records,
-        instances=[_to_instance(r) for r in rows], group_ids=groups, instance_id=instance_id,
-        new_instance_id=instance_id or uuid.uuid4().hex, policy=dc_settings.policy(),
+        engine_template, domain=zone.domain, host=host, params=clean, zone=records, instances=instances,
+        group_ids=groups, instance_id=instance_id, new_instance_id=instance_id or uuid.uuid4().hex, policy=policy,
     )
     return PlanResult(zone=zone, template=template, engine_template=engine_template, plan=the_plan, params=clean,
                       group_ids=groups, instance_id=instance_id, host=host, records_before=tuple(records))
@@ -263,7 +266,7 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
 
     Only records still as written are removed (the engine decides). ``NotApplied`` when nothing matches.
     """
-    from .engine.plan import plan_revert
+    from .engine.plan import instance_scope, plan_revert
 
     audit = _AuditContext(user=user, flow=flow, action="revert", domain=domain, host=host,
                           provider_id=provider_id, service_id=service_id, template_version=None,
@@ -284,7 +287,7 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
                     raise NotApplied()
                 audit.template_version = targets[0].template_version
                 instances = [_to_instance(r) for r in rows]
-                before_all = backend.list_records(zone)
+                before_all = backend.list_records(zone, instance_scope(_to_instance(t) for t in targets))
                 audit.before = tuple(before_all)
                 plans: list[Plan] = []
                 current = list(before_all)
@@ -322,6 +325,10 @@ def _store_revert(domain: str, the_plan: Plan) -> None:
         row = models.AppliedTemplate.objects.filter(domain=domain, instance_id=inst.instance_id).first()
         if row is not None:
             _replace_records(row, inst.records)
+
+
+def _union(a: NameScope, b: NameScope) -> NameScope:
+    return NameScope(names=a.names | b.names, subtrees=a.subtrees | b.subtrees)
 
 
 def _after(records: list[Record], the_plan: Plan) -> list[Record]:

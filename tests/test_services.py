@@ -1,0 +1,357 @@
+"""services: find_template, get_managed_zone, plan, apply, revert — state, audit, locking, failures."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_domainconnect import services
+from django_domainconnect.engine.errors import EngineError
+from django_domainconnect.engine.types import Record
+from django_domainconnect.exceptions import (
+    BackendError,
+    ConflictsFound,
+    NotApplied,
+    PlanChanged,
+    TemplateNotFound,
+    ZoneNotAvailable,
+)
+from django_domainconnect.models import AppliedRecord, AppliedTemplate, AuditEvent, Template
+from django_domainconnect.signals import template_applied, template_reverted
+from django_domainconnect.template_store import save_template
+
+pytestmark = pytest.mark.django_db
+
+WEB = {
+    "providerId": "sp.example", "providerName": "SP", "serviceId": "web", "serviceName": "Website", "version": 1,
+    "records": [
+        {"type": "A", "host": "www", "pointsTo": "%ip%", "ttl": 3600},
+        {"type": "TXT", "host": "@", "data": "sp-verify=%token%", "ttl": 3600, "txtConflictMatchingMode": "None"},
+    ],
+}
+MAIL = {
+    "providerId": "sp.example", "providerName": "SP", "serviceId": "mail", "serviceName": "Mail", "version": 1,
+    "records": [{"type": "CNAME", "host": "www", "pointsTo": "mail.sp.example", "ttl": 3600}],
+}
+APEX_A = Record("example.com.", "A", 3600, "192.0.2.100")
+PARAMS = {"ip": "192.0.2.1", "token": "abc"}
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="pw")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="pw")
+
+
+@pytest.fixture
+def zone(memory_backend, alice):
+    memory_backend.add_zone("example.com", owners=[alice.pk], records=[APEX_A])
+    memory_backend.add_zone("xn--bcher-kva.example", owners=[alice.pk])
+    memory_backend.add_zone("inactive.example", owners=[alice.pk], active=False)
+    return memory_backend
+
+
+@pytest.fixture
+def web():
+    result = save_template(WEB)
+    assert not result.template.has_errors, result.template.lint_findings
+    return result.template
+
+
+@pytest.fixture
+def mail():
+    return save_template(MAIL).template
+
+
+def do_apply(user, template, params=PARAMS, **kwargs):
+    kwargs.setdefault("flow", "sync")
+    return services.apply(user=user, domain="example.com", template=template, params=params, **kwargs)
+
+
+# -- lookups -----------------------------------------------------------------------------------------------
+
+
+def test_find_template(web, memory_backend):
+    assert services.find_template("sp.example", "web") == web
+    for pid, sid in [("sp.example", "nope"), ("SP.example", "web"), ("sp.example", "we b"), ("", "web"),
+                     ("sp.example", "w" * 64)]:
+        with pytest.raises(TemplateNotFound):
+            services.find_template(pid, sid)
+    Template.objects.filter(pk=web.pk).update(enabled=False)
+    with pytest.raises(TemplateNotFound):
+        services.find_template("sp.example", "web")
+
+
+def test_find_template_requires_supported_types(web, settings):
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "BACKEND_OPTIONS": {"supported_types": ["A"]}}
+    with pytest.raises(TemplateNotFound):
+        services.find_template("sp.example", "web")
+    assert services.find_template("sp.example", "web", require_supported=False) == web
+
+
+def test_get_managed_zone(zone, alice):
+    assert services.get_managed_zone(alice, "Example.COM.").domain == "example.com"
+    assert services.get_managed_zone(alice, "bücher.example").domain == "xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize("domain", ["other.example", "www.example.com", "inactive.example", "a..b", "com", "",
+                                    "ex\u200dample.com"])
+def test_get_managed_zone_one_generic_error(zone, alice, domain):
+    with pytest.raises(ZoneNotAvailable) as info:
+        services.get_managed_zone(alice, domain)
+    assert info.value.message == ZoneNotAvailable.default_message
+
+
+def test_get_managed_zone_not_yours(zone, bob):
+    for user in (bob, AnonymousUser(), None):
+        with pytest.raises(ZoneNotAvailable):
+            services.get_managed_zone(user, "example.com")
+
+
+# -- plan and apply ----------------------------------------------------------------------------------------
+
+
+def test_plan_writes_nothing(zone, alice, web):
+    result = services.plan(user=alice, domain="example.com", template=web, params=PARAMS)
+    assert set(result.plan.to_add) == {Record("www.example.com.", "A", 3600, "192.0.2.1"),
+                                       Record("example.com.", "TXT", 3600, '"sp-verify=abc"')}
+    assert not result.plan.has_conflicts
+    assert len(result.fingerprint) == 64
+    assert zone.records("example.com") == [APEX_A]
+    assert not AppliedTemplate.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_apply_writes_zone_state_audit_and_signal(zone, alice, web, django_capture_on_commit_callbacks):
+    received = []
+    template_applied.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t1")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = do_apply(alice, web, remote_addr="198.51.100.7")
+    finally:
+        template_applied.disconnect(dispatch_uid="t1")
+    assert Record("www.example.com.", "A", 3600, "192.0.2.1") in zone.records("example.com")
+    applied = AppliedTemplate.objects.get()
+    assert (applied.domain, applied.host, applied.provider_id, applied.service_id) == (
+        "example.com", "", "sp.example", "web")
+    assert applied.applied_by == alice and applied.flow == "sync" and applied.template_version == 1
+    assert applied.params == PARAMS
+    assert AppliedRecord.objects.filter(applied=applied).count() == 2
+    event = AuditEvent.objects.get()
+    assert (event.action, event.outcome, event.user, event.remote_addr) == ("apply", "success", alice,
+                                                                            "198.51.100.7")
+    assert event.records_before == [APEX_A.to_dict()]
+    assert {"name": "www.example.com.", "type": "A", "ttl": 3600, "data": "192.0.2.1"} in event.records_after
+    assert outcome.audit_event == event and outcome.applied == applied
+    assert len(received) == 1 and received[0]["applied"] == applied
+
+
+def test_signal_not_sent_before_commit(zone, alice, web, django_capture_on_commit_callbacks):
+    received = []
+    template_applied.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t2")
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            do_apply(alice, web)
+        assert received == [] and len(callbacks) == 1
+    finally:
+        template_applied.disconnect(dispatch_uid="t2")
+
+
+def test_reapply_is_an_update_not_a_conflict(zone, alice, web):
+    do_apply(alice, web)
+    do_apply(alice, web, params={"ip": "192.0.2.2", "token": "abc"}, force=False)
+    records = zone.records("example.com")
+    assert Record("www.example.com.", "A", 3600, "192.0.2.2") in records
+    assert Record("www.example.com.", "A", 3600, "192.0.2.1") not in records
+    assert AppliedTemplate.objects.count() == 1
+    assert AppliedTemplate.objects.get().params["ip"] == "192.0.2.2"
+
+
+def test_conflict_without_force_writes_nothing(zone, alice, web, mail):
+    do_apply(alice, web)
+    before = zone.records("example.com")
+    with pytest.raises(ConflictsFound) as info:
+        do_apply(alice, mail, params={}, force=False)
+    assert info.value.conflicts
+    assert zone.records("example.com") == before
+    assert AppliedTemplate.objects.count() == 1
+    failure = AuditEvent.objects.filter(outcome="failure").get()
+    assert failure.action == "refused" and "conflicts" in failure.detail
+
+
+def test_conflict_with_force_removes_other_instance(zone, alice, web, mail):
+    do_apply(alice, web)
+    outcome = do_apply(alice, mail, params={}, force=True)
+    assert outcome.plan.has_conflicts
+    assert [a.service_id for a in AppliedTemplate.objects.all()] == ["mail"]
+    assert Record("www.example.com.", "CNAME", 3600, "mail.sp.example.") in zone.records("example.com")
+
+
+def test_expected_fingerprint(zone, alice, web):
+    shown = services.plan(user=alice, domain="example.com", template=web, params=PARAMS)
+    zone.set_records("example.com", [APEX_A, Record("www.example.com.", "CNAME", 60, "elsewhere.example.")])
+    with pytest.raises(PlanChanged) as info:
+        do_apply(alice, web, expected_fingerprint=shown.fingerprint)
+    assert info.value.plan_result.plan.has_conflicts
+    assert not AppliedTemplate.objects.exists()
+    fresh = info.value.plan_result.fingerprint
+    do_apply(alice, web, expected_fingerprint=fresh)
+    assert AppliedTemplate.objects.count() == 1
+
+
+def test_backend_failure_mid_write_changes_nothing(zone, alice, web):
+    zone.fail_on_write(2)
+    with pytest.raises(BackendError):
+        do_apply(alice, web)
+    assert zone.records("example.com") == [APEX_A]
+    assert not AppliedTemplate.objects.exists() and not AppliedRecord.objects.exists()
+    event = AuditEvent.objects.get()
+    assert event.outcome == "failure" and event.action == "apply" and "backend_error" in event.detail
+
+
+def test_unexpected_backend_exception_becomes_backend_error(zone, alice, web):
+    zone.fail_on_write(1, RuntimeError("disk on fire"))
+    with pytest.raises(BackendError) as info:
+        do_apply(alice, web)
+    assert "disk on fire" not in info.value.message
+    assert zone.records("example.com") == [APEX_A]
+
+
+def test_engine_errors_pass_through_and_are_audited(zone, alice, web):
+    with pytest.raises(EngineError):
+        do_apply(alice, web, params={"ip": "192.0.2.1"})  # token missing
+    with pytest.raises(EngineError):
+        do_apply(alice, web, params={"ip": "not-an-ip", "token": "x"})
+    assert zone.records("example.com") == [APEX_A]
+    assert AuditEvent.objects.filter(outcome="failure").count() == 2
+
+
+def test_not_your_zone_is_refused_and_audited(zone, bob, web):
+    with pytest.raises(ZoneNotAvailable):
+        do_apply(bob, web)
+    event = AuditEvent.objects.get()
+    assert (event.action, event.outcome, event.user) == ("refused", "failure", bob)
+    assert zone.records("example.com") == [APEX_A]
+
+
+def test_secrets_never_stored(zone, alice, web):
+    do_apply(alice, web, params={**PARAMS, "sig": "SIG", "key": "_dck1", "client_secret": "s"})
+    event = AuditEvent.objects.get()
+    assert set(event.params) == {"ip", "token"}
+    assert "SIG" not in str(event.params) and "SIG" not in str(AppliedTemplate.objects.get().params)
+
+
+def test_async_fields_recorded(zone, alice, web):
+    do_apply(alice, web, flow="async", client_id="sp.example", grant_id=42)
+    applied = AppliedTemplate.objects.get()
+    assert (applied.flow, applied.client_id, applied.grant_id) == ("async", "sp.example", 42)
+    assert AuditEvent.objects.get().client_id == "sp.example"
+
+
+def test_host_param(zone, alice, web):
+    do_apply(alice, web, host="shop")
+    assert Record("www.shop.example.com.", "A", 3600, "192.0.2.1") in zone.records("example.com")
+    assert AppliedTemplate.objects.get().host == "shop"
+
+
+# -- revert ------------------------------------------------------------------------------------------------
+
+
+def test_apply_then_revert_restores_zone(zone, alice, web, django_capture_on_commit_callbacks):
+    do_apply(alice, web)
+    received = []
+    template_reverted.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t3")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="web",
+                                      flow="sync")
+    finally:
+        template_reverted.disconnect(dispatch_uid="t3")
+    assert zone.records("example.com") == [APEX_A]
+    assert not AppliedTemplate.objects.exists() and not AppliedRecord.objects.exists()
+    assert outcome.audit_event.action == "revert" and outcome.audit_event.outcome == "success"
+    assert len(received) == 1 and received[0]["service_id"] == "web"
+
+
+def test_revert_keeps_records_the_user_edited(zone, alice, web):
+    do_apply(alice, web)
+    zone.set_records("example.com", [r for r in zone.records("example.com") if r.type != "A" or r == APEX_A]
+                     + [Record("www.example.com.", "A", 3600, "203.0.113.5")])
+    services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="web", flow="sync")
+    assert Record("www.example.com.", "A", 3600, "203.0.113.5") in zone.records("example.com")
+
+
+def test_revert_not_applied(zone, alice, web):
+    with pytest.raises(NotApplied):
+        services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="web", flow="async")
+    do_apply(alice, web)
+    with pytest.raises(NotApplied):
+        services.revert(user=alice, domain="example.com", host="other", provider_id="sp.example",
+                        service_id="web", flow="async")
+    assert AuditEvent.objects.filter(action="revert", outcome="failure").count() == 2
+
+
+def test_revert_not_yours(zone, alice, bob, web):
+    do_apply(alice, web)
+    with pytest.raises(ZoneNotAvailable):
+        services.revert(user=bob, domain="example.com", provider_id="sp.example", service_id="web", flow="sync")
+    assert AppliedTemplate.objects.count() == 1
+
+
+def test_revert_backend_failure_keeps_state(zone, alice, web):
+    do_apply(alice, web)
+    before = zone.records("example.com")
+    zone.fail_on_write(1)
+    with pytest.raises(BackendError):
+        services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="web", flow="sync")
+    assert zone.records("example.com") == before
+    assert AppliedTemplate.objects.count() == 1
+
+
+def test_applied_instances(zone, alice, web):
+    assert services.applied_instances("example.com") == []
+    do_apply(alice, web)
+    [row] = services.applied_instances("EXAMPLE.com")
+    assert row.service_id == "web"
+    assert services.applied_instances("not a domain") == []
+
+
+# -- cost --------------------------------------------------------------------------------------------------
+
+
+def _count_apply_queries(alice, web):
+    with CaptureQueriesContext(connection) as ctx:
+        do_apply(alice, web)
+    return len(ctx.captured_queries)
+
+
+def test_queries_do_not_grow_with_zone_size_or_template_count(zone, alice, web):
+    _count_apply_queries(alice, web)  # warm-up: creates the zone's lock row
+    AppliedTemplate.objects.all().delete()
+    small = _count_apply_queries(alice, web)
+    AppliedTemplate.objects.all().delete()
+    zone.set_records("example.com", [APEX_A] + [Record(f"h{i}.example.com.", "A", 60, "192.0.2.9")
+                                                for i in range(2000)])
+    Template.objects.bulk_create([Template(provider_id="bulk.example", service_id=f"s{i}", body={})
+                                  for i in range(300)])
+    large = _count_apply_queries(alice, web)
+    assert large == small
+
+
+def test_apply_lists_only_needed_names(zone, alice, web, monkeypatch):
+    seen = []
+    original = zone.list_records
+
+    def spy(z, scope=None):
+        seen.append(scope)
+        return original(z, scope)
+
+    monkeypatch.setattr(zone, "list_records", spy)
+    do_apply(alice, web)
+    assert seen and all(s is not None for s in seen)
+    assert not seen[0].covers("h1.example.com.")
