@@ -5,6 +5,7 @@ Each part lives in its own list so a host can include a subset:
 ``async_urlpatterns`` (OAuth consent, token, revert) and the shared apply endpoint.
 """
 
+from django.apps import apps
 from django.urls import include, path
 
 from .views.dispatch import apply_endpoint
@@ -24,5 +25,6 @@ urlpatterns: list = [*apply_urlpatterns]
 # Parts added by their modules (kept as separate includes so each can be left out by a host):
 urlpatterns += [path("", include("django_domainconnect.api.urls"))]  # discovery (settings, template query)
 urlpatterns += [path("", include("django_domainconnect.views.urls"))]  # sync consent, connected services
-# urlpatterns += [path("", include("django_domainconnect.oauth.urls"))]      # async consent, token, revert, grants
+if apps.is_installed("django_domainconnect.oauth"):  # optional sub-app: async consent, token, revert, grants
+    urlpatterns += [path("", include("django_domainconnect.oauth.urls"))]
 _ = include

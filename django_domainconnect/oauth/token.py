@@ -1,0 +1,80 @@
+"""``POST {urlAPI}/v2/oauth/access_token`` (draft §8.4.4) on django-oauth-toolkit.
+
+Parameters are merged from the query string and a JSON or form body (see ``params.py``), then handed to
+DOT's oauthlib server as one form body, so DOT's validator (ours) does all OAuth checking. Answers are the
+draft's four properties with ``token_type`` "bearer", or 400 with an RFC 6749 §5.2 error object.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from oauth2_provider.oauth2_backends import OAuthLibCore
+
+from ..conf import dc_settings
+from .conf import oauth_settings
+from .params import ParamError, request_params
+
+GRANT_TYPES = ("authorization_code", "refresh_token")
+RESPONSE_KEYS = ("access_token", "token_type", "expires_in", "refresh_token")
+
+
+def token_error(error: str, description: str | None = None, status: int = 400) -> JsonResponse:
+    body: dict[str, Any] = {"error": error}
+    if description:
+        body["error_description"] = description
+    return _no_store(JsonResponse(body, status=status))
+
+
+def _no_store(response: JsonResponse) -> JsonResponse:
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def token_uri() -> str:
+    # From configuration, never from the Host header (SECURITY.md 25).
+    return f"{dc_settings.API_URL}/v2/oauth/access_token"
+
+
+@csrf_exempt  # client authentication is the secret or PKCE in the request, never a cookie
+@sensitive_post_parameters("client_secret", "code", "refresh_token", "code_verifier")
+@sensitive_variables("params", "body", "oauth_headers")
+def token_view(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        response = token_error("invalid_request", "use POST", status=405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        params = request_params(request)
+    except ParamError as exc:
+        return token_error("invalid_request", exc.message)
+    values = params.values
+    grant_type = values.get("grant_type")
+    if grant_type not in GRANT_TYPES:
+        return token_error("unsupported_grant_type" if grant_type else "invalid_request",
+                           "grant_type must be authorization_code or refresh_token")
+    if "code" in values and "refresh_token" in values:
+        return token_error("invalid_request", "send either code or refresh_token, not both")
+    if "client_secret" in params.query_keys and not oauth_settings.ACCEPT_SECRET_IN_QUERY:
+        return token_error("invalid_request", "client_secret must not be sent in the query string")
+
+    core = OAuthLibCore()
+    oauth_headers = core.extract_headers(request)
+    oauth_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    oauth_headers.pop("CONTENT_TYPE", None)
+    body = urlencode(list(values.items()))
+    headers, content, status = core.server.create_token_response(token_uri(), "POST", body, oauth_headers, None)
+    try:
+        data = json.loads(content or "{}")
+    except ValueError:
+        data = {}
+    if status != 200 or "access_token" not in data:
+        return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))
+    data["token_type"] = "bearer"  # draft Table 14: MUST be "bearer" (DOT writes "Bearer")
+    return _no_store(JsonResponse({k: data[k] for k in RESPONSE_KEYS if k in data}))
