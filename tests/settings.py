@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "django_domainconnect",
+    "django_domainconnect.oauth",  # the async flow (optional sub-app)
 ]
 
 MIDDLEWARE = [
@@ -67,4 +68,21 @@ DOMAINCONNECT = {
     "PROVIDER_DISPLAY_NAME": "Example Registrar",
     "BASE_URL": "https://dns.example.net",
     "BACKEND": "django_domainconnect.backends.memory.MemoryBackend",
+}
+
+# The async flow on django-oauth-toolkit (docs/async-api.md lists what each setting is for).
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "django_domainconnect.oauth.validators.DomainConnectOAuth2Validator",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 180 * 24 * 3600,
+    "PKCE_REQUIRED": False,  # per client: DomainConnectOAuth2Validator.is_pkce_required
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
 }
