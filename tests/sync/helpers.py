@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
 APPLY = "/v2/domainTemplates/providers/{pid}/services/{sid}/apply"
 PROVIDER = "exampleservice.example"
 
@@ -46,15 +44,6 @@ def default_query(**extra: str) -> dict[str, str]:
     query.update(extra)
     return query
 
-
-def _has_planner() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("django_domainconnect.engine.plan") is not None
-
-
-# Temporary while engineer B's planner lands: tests that reach the consent page need it.
-needs_planner = pytest.mark.skipif(not _has_planner(), reason="django_domainconnect.engine.plan is not there yet")
 
 
 KEY_DOMAIN = "keys.exampleservice.example"

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from django_domainconnect import models
-from tests.sync.helpers import apply_url, default_query, needs_planner
+from tests.sync.helpers import apply_url, default_query
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,6 @@ def test_anonymous_user_is_sent_to_login_with_the_raw_query(client, make_templat
     assert_nothing_written(zones)
 
 
-@needs_planner
 def test_get_never_writes_even_with_confirm_params(client, make_template, zones, alice):
     make_template()
     client.force_login(alice)
