@@ -396,3 +396,22 @@ def test_every_mutation_fails(params, plus, rnd):
                 continue  # that placement does not apply to this mutation
             with pytest.raises(SignatureError):
                 verify_signature(canonical, got_sig, key_info())
+
+
+def test_der_certificate_is_accepted_as_x509():
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    private = serialization.load_pem_private_key(private_pem().encode(), None)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sp.example")])
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(private, hashes.SHA256()))
+    der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    info = parse_key_records(frags(der, 4))
+    query = "domain=example.com"
+    verify_signature(query, sign_query(query, private_pem()), info)
