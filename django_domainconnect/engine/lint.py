@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from . import abnf
 from .errors import HostError
 from .names import to_alabel_name
-from .template import load_template
+from .template import RECORD_FIELDS, TEMPLATE_FIELDS, load_template
 from .types import Finding, Level, Template, TemplateRecord
 from .variables import NAMED_VARIABLE_RE, find_variables, has_unterminated_variable
 
@@ -174,6 +174,8 @@ class _Linter:
         self.t = template
         self.path = path
         self.out: list[Finding] = []
+        # Values by JSON key, taken from the attributes so programmatically built templates lint the same.
+        self.fields = _present(template, TEMPLATE_FIELDS)
 
     def add(self, code: str, message: str, *, record: int | None = None, field: str | None = None) -> None:
         self.out.append(_finding(code, message, record=record, field=field, path=self.path))
@@ -192,9 +194,9 @@ class _Linter:
             self.add("DC3002", "sharedProviderName is set without \"shared\": true; DNS Providers older than "
                      "v2.2 only read 'shared'", field="sharedProviderName")
         for key in ("providerName", "serviceName"):
-            self.display_name(key, t.raw.get(key))
+            self.display_name(key, self.fields.get(key))
         for key in ("description", "variableDescription"):
-            self.description(key, t.raw.get(key))
+            self.description(key, self.fields.get(key))
         self.logo()
         self.sync_domains()
         if t.warn_phishing and t.sync_pub_key_domain:
@@ -203,7 +205,7 @@ class _Linter:
         if not t.sync_pub_key_domain and not t.sync_block:
             self.add("DC3003", "no syncPubKeyDomain and no syncBlock: anyone can start the synchronous flow "
                      "with any variable values; sign requests (syncPubKeyDomain) where possible")
-        if "records" in t.raw and isinstance(t.raw["records"], list) and not t.raw["records"]:
+        if not t.records and (not t.raw or t.raw.get("records") == []):
             self.add("DC1023", "the template has no records: add at least one", field="records")
         self.groups()
         self.records()
@@ -211,7 +213,7 @@ class _Linter:
 
     def ids(self) -> None:
         for key in ("providerId", "serviceId"):
-            value = self.t.raw.get(key)
+            value = self.fields.get(key)
             if not isinstance(value, str):
                 continue
             if value == "":
@@ -220,7 +222,7 @@ class _Linter:
                 self.add("DC1010", f"{key} '{value}' must be 1-63 characters of letters, digits, '-', '_' and '.'",
                          field=key)
         for key in ("providerName", "serviceName"):
-            if self.t.raw.get(key) == "":
+            if self.fields.get(key) == "":
                 self.add("DC1011", f"{key} is empty: set the name users will see", field=key)
 
     def file_name(self) -> None:
@@ -238,7 +240,7 @@ class _Linter:
                      "name matches only after lower-casing; use lower-case ids so case-sensitive lookups agree")
 
     def version(self) -> None:
-        if "version" not in self.t.raw:
+        if self.t.version is None and "version" not in self.t.raw:
             self.add("DC3001", "no version: add \"version\": 1 and increase it with every change", field="version")
         elif self.t.version is not None and abnf.DC_VERSION_RE.fullmatch(str(self.t.version)) is None:
             self.add("DC1015", f"version {self.t.version} must be a positive integer (1, 2, …)", field="version")
@@ -368,7 +370,7 @@ class _Linter:
                 if rtype == "CNAME" and t.multi_instance:
                     self.add("DC2003", "multiInstance with a CNAME at the host root: only one instance can ever "
                              "exist there; drop multiInstance or move the CNAME", record=rec.index, field="host")
-            key = (rtype, *sorted((k, str(v)) for k, v in rec.raw.items()
+            key = (rtype, *sorted((k, str(v)) for k, v in _present(rec, RECORD_FIELDS).items()
                                   if k not in ("type", "ttl", "essential")))
             if key in seen:
                 self.add("DC2010", f"record {rec.index} repeats record {seen[key]}: remove one", record=rec.index)
@@ -399,7 +401,7 @@ class _Linter:
 
     def record(self, rec: TemplateRecord, rtype: str) -> None:
         i = rec.index
-        raw = rec.raw
+        raw = _present(rec, RECORD_FIELDS)
         if not rec.type or abnf.DC_RECORD_TYPE_RE.fullmatch(rec.type) is None:
             if find_variables(rec.type):
                 self.add("DC1017", "type must not be a variable: a variable type gives the caller control over "
@@ -410,7 +412,7 @@ class _Linter:
             return
         if rec.type != rtype:
             self.add("DC1024", f"type '{rec.type}' must be upper case: '{rtype}'", record=i, field="type")
-        self.fields_for_type(rec, rtype)
+        self.fields_for_type(rec, rtype, raw)
         for key in VARIABLE_FIELDS:
             value = raw.get(key)
             if isinstance(value, str):
@@ -429,7 +431,7 @@ class _Linter:
         for key in NUMBER_LIMITS:
             if key in raw:
                 self.number(raw[key], i, key)
-        self.host_field(rec, rtype)
+        self.host_field(rec, rtype, raw)
         if rtype in ("A", "AAAA") and rec.points_to:
             self.address(rec.points_to, rtype, i)
         if rtype in ("CNAME", "NS", "MX", "APEXCNAME") and rec.points_to:
@@ -440,7 +442,7 @@ class _Linter:
             self.txt(rec)
         if rtype == "SPFM" and rec.spf_rules:
             self.spf_rules(rec.spf_rules, i)
-        self.phishing(rec, rtype)
+        self.phishing(rec, rtype, raw)
         if rtype in PSEUDO_TYPES:
             self.add("DC3013", f"{rtype} is not a DNS record type and few DNS Providers support it; the "
                      "template cannot be applied where it is missing", record=i, field="type")
@@ -448,18 +450,18 @@ class _Linter:
             self.add("DC3010", f"{rtype} is outside the core types (A AAAA CNAME MX TXT SRV SPFM NS): check that "
                      "DNS Providers support it", record=i, field="type")
 
-    def fields_for_type(self, rec: TemplateRecord, rtype: str) -> None:
+    def fields_for_type(self, rec: TemplateRecord, rtype: str, raw: dict[str, Any]) -> None:
         required = REQUIRED_BY_TYPE.get(rtype, OTHER_TYPE_REQUIRED)
         for key in required:
-            value = rec.raw.get(key)
-            if key not in rec.raw:
+            value = raw.get(key)
+            if key not in raw:
                 self.add("DC1012", f"{rtype} records need '{key}': add it", record=rec.index, field=key)
             elif key in MUST_BE_NON_EMPTY and value == "":
                 self.add("DC1012", f"'{key}' of this {rtype} record is empty: give it a value",
                          record=rec.index, field=key)
         allowed = ALWAYS_ALLOWED.union(required, OPTIONAL_BY_TYPE.get(rtype, ()))
-        for key in rec.raw:
-            if key not in allowed and key in _RECORD_KEYS:
+        for key in raw:
+            if key not in allowed:
                 self.add("DC3006", f"'{key}' is not used by {rtype} records and will be ignored: remove it",
                          record=rec.index, field=key)
 
@@ -503,9 +505,9 @@ class _Linter:
         if not 0 <= number <= limit:
             self.add("DC1030", f"{key} {number} is out of range: use 0 to {limit}", record=index, field=key)
 
-    def host_field(self, rec: TemplateRecord, rtype: str) -> None:
+    def host_field(self, rec: TemplateRecord, rtype: str, raw: dict[str, Any]) -> None:
         key = "name" if rtype == "SRV" else "host"
-        value = rec.raw.get(key)
+        value = raw.get(key)
         if not isinstance(value, str) or value in ("", "@"):
             return
         if "%host%" in value or (isinstance(rec.points_to, str) and "%host%" in rec.points_to):
@@ -632,12 +634,12 @@ class _Linter:
                 add("DC1035", f"spfRules term '{term}' is not an SPF mechanism (include, a, mx, ptr, ip4, ip6, "
                     "exists) or modifier")
 
-    def phishing(self, rec: TemplateRecord, rtype: str) -> None:
+    def phishing(self, rec: TemplateRecord, rtype: str, raw: dict[str, Any]) -> None:
         i = rec.index
         owner_key = "name" if rtype == "SRV" else "host"
-        owner = rec.raw.get(owner_key)
+        owner = raw.get(owner_key)
         target_key = {"SRV": "target", "TXT": "data"}.get(rtype, "pointsTo")
-        target = rec.raw.get(target_key)
+        target = raw.get(target_key)
         bare_owner = isinstance(owner, str) and abnf.is_bare_variable(owner)
         bare_target = isinstance(target, str) and abnf.is_bare_variable(target)
         if bare_owner and bare_target and rtype in ("CNAME", "NS", "A", "AAAA", "MX", "SRV"):
@@ -655,9 +657,14 @@ class _Linter:
                          "user's names; sign requests or set syncBlock", record=i, field="pointsTo")
 
 
-_RECORD_KEYS = frozenset({"host", "name", "pointsTo", "ttl", "data", "txtConflictMatchingMode",
-                          "txtConflictMatchingPrefix", "priority", "weight", "port", "protocol", "service",
-                          "target", "spfRules"})
+def _present(obj: Any, fields: Mapping[str, tuple[str, str]]) -> dict[str, Any]:
+    """``{json key: value}`` for the attributes of ``obj`` that are set (not ``None``)."""
+    out = {}
+    for key, (attr, _kind) in fields.items():
+        value = getattr(obj, attr, None)
+        if value is not None and key != "records":
+            out[key] = value
+    return out
 _QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SPF_MACRO_RE = re.compile(r"%(?:\{[A-Za-z][0-9]*r?[-.+,/_=]*\}|[%_-])")
 _ESCAPE_RE = re.compile(r"\\(?:[0-9]{3}|.)")
