@@ -415,3 +415,11 @@ def test_der_certificate_is_accepted_as_x509():
     info = parse_key_records(frags(der, 4))
     query = "domain=example.com"
     verify_signature(query, sign_query(query, private_pem()), info)
+
+
+def test_raw_non_ascii_bytes_verify_byte_exact():
+    # A client that sends raw (not percent-encoded) bytes: the view passes the query as bytes.
+    for query in (b"note=\xc3\xa9&domain=example.com", b"note=\xff&domain=example.com"):
+        sig = quote(sign_query(query, private_pem()), safe="")
+        canonical, got_sig, _key = split_signed_query(query + f"&sig={sig}&key=_dck1".encode())
+        verify_signature(canonical, got_sig, key_info())
