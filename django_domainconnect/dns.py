@@ -2,8 +2,9 @@
 
 Every failure (NXDOMAIN, no TXT, SERVFAIL, timeout, unusable record) raises a ``SignatureError`` naming
 the host that was queried: signed requests fail closed and never fall back to "unsigned". Parsed keys
-are cached in Django's cache framework (so all workers share them) for the answer's TTL, capped by
-``KEY_CACHE_TIMEOUT``. Negative answers are never cached, so a freshly published key works at once.
+are cached in Django's default cache (shared by all workers when it is Redis, memcached or the
+database) for the answer's TTL, capped by ``KEY_CACHE_TIMEOUT``.
+Negative answers are never cached, so a freshly published key works at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import cache
 
 from .engine.errors import SignatureError
 from .engine.signatures import PublicKeyInfo, key_lookup_name, parse_key_records
@@ -28,8 +29,7 @@ from .engine.signatures import PublicKeyInfo, key_lookup_name, parse_key_records
 logger = logging.getLogger(__name__)
 
 CACHE_PREFIX = "domainconnect:pubkey:v1:"
-_DEFAULTS: dict[str, Any] = {"DNS_NAMESERVERS": [], "DNS_TIMEOUT": 3.0, "KEY_CACHE_TIMEOUT": 3600,
-                             "DNS_CACHE": "default"}
+_DEFAULTS: dict[str, Any] = {"DNS_NAMESERVERS": [], "DNS_TIMEOUT": 3.0, "KEY_CACHE_TIMEOUT": 3600}
 
 _stats_lock = threading.Lock()
 _stats = {"lookups": 0, "failures": 0, "cache_hits": 0}
@@ -154,7 +154,6 @@ def get_public_key(key: str, sync_pub_key_domain: str) -> PublicKeyInfo:
     Raises ``SignatureError`` (``DNSLookupError`` or ``KeyRecordError``) naming the host queried.
     """
     name = key_lookup_name(key, sync_pub_key_domain)
-    cache = caches[_setting("DNS_CACHE")]
     cache_key = _cache_key(name)
     cached = cache.get(cache_key)
     if cached is not None:
