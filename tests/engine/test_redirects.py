@@ -184,3 +184,20 @@ def test_any_state_round_trips(state):
     out = append_params("https://good.com/cb?keep=1", {"state": state, "error": "access_denied"})
     query = dict(parse_qsl(urlsplit(out).query, keep_blank_values=True))
     assert query == {"keep": "1", "state": state, "error": "access_denied"}
+
+
+LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10).filter(
+    lambda s: not s.startswith("-") and not s.endswith("-") and not s.isdigit())
+
+
+@given(st.lists(LABEL, min_size=1, max_size=3), st.sampled_from(["", ".good.com", "good.com", ".com", "good"]))
+def test_allowed_exactly_at_label_boundaries(labels, suffix):
+    host = ".".join(labels) + suffix
+    expected = host == "good.com" or host.endswith(".good.com")
+    assert redirect_allowed(f"https://{host}/cb", GOOD, signed=False) is expected
+
+
+@given(st.text(max_size=60))
+def test_arbitrary_text_never_crashes(text):
+    assert redirect_allowed(text, GOOD, signed=False) in (True, False)
+    assert redirect_allowed("https://" + text, GOOD, signed=False) in (True, False)
