@@ -355,3 +355,48 @@ def test_apply_lists_only_needed_names(zone, alice, web, monkeypatch):
     do_apply(alice, web)
     assert seen and all(s is not None for s in seen)
     assert not seen[0].covers("h1.example.com.")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_applies_are_serialised(memory_backend, django_user_model, monkeypatch):
+    import threading
+    import time
+
+    from django.db import connections
+
+    if not connection.features.has_select_for_update:
+        pytest.skip(f"{connection.vendor} has no row locks; run on PostgreSQL (make test-postgres)")
+    owner = django_user_model.objects.create_user("carol", password="pw")
+    memory_backend.add_zone("example.com", owners=[owner.pk], records=[APEX_A])
+    web, mail = save_template(WEB).template, save_template(MAIL).template
+    original = memory_backend.list_records
+
+    def slow_list(z, scope=None):  # widen the race window between reading and writing the zone
+        result = original(z, scope)
+        time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(memory_backend, "list_records", slow_list)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker(template, params):
+        try:
+            barrier.wait()
+            services.apply(user=owner, domain="example.com", template=template, params=params, flow="async")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(web, PARAMS)), threading.Thread(target=worker, args=(mail, {}))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert errors == []
+    www = {r.type for r in memory_backend.records("example.com") if r.name == "www.example.com."}
+    assert www in ({"A"}, {"CNAME"})  # one serial order or the other, never both
+    assert AppliedTemplate.objects.count() == 1
+    assert AuditEvent.objects.filter(outcome="success").count() == 2
