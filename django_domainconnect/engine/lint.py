@@ -508,11 +508,15 @@ class _Linter:
     def host_field(self, rec: TemplateRecord, rtype: str, raw: dict[str, Any]) -> None:
         key = "name" if rtype == "SRV" else "host"
         value = raw.get(key)
+        for field in (key, "pointsTo", "target", "data"):
+            text = raw.get(field)
+            if isinstance(text, str) and "%host%" in text:
+                self.add("DC3012", "%host% is the host apply parameter, already part of every relative name: "
+                         "using it again usually doubles it (use %fqdn% for the full name)",
+                         record=rec.index, field=field)
+                break
         if not isinstance(value, str) or value in ("", "@"):
             return
-        if "%host%" in value or (isinstance(rec.points_to, str) and "%host%" in rec.points_to):
-            self.add("DC3012", "%host% is the host apply parameter, already part of every relative name: "
-                     "using it again usually doubles it", record=rec.index, field=key)
         self.name_syntax(value, rec.index, key, code="DC1038", allow_root=False)
         for label in value.rstrip(".").split("."):
             if label.startswith("_") and label.lower() not in RFC8552_NAMES and not find_variables(label):

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from django_domainconnect.engine.lint import CODES, lint_paths, lint_template
-from django_domainconnect.engine.template import load_template
+from django_domainconnect.engine.template import RECORD_FIELDS, TEMPLATE_FIELDS, load_template
 from tests.conftest import DATA_DIR
 
 A = {"type": "A", "host": "@", "pointsTo": "192.0.2.1", "ttl": 3600}
@@ -304,3 +306,34 @@ def test_template_built_in_code_lints_like_its_json(code, source, path):
     bare = dataclasses.replace(template, raw={},
                                records=tuple(dataclasses.replace(r, raw={}) for r in template.records))
     assert [f.code for f in lint_template(bare, path=path)] == [f.code for f in lint_template(source, path=path)]
+
+
+def test_host_variable_in_points_to_is_reported():
+    findings = lint_template(tpl(rec(CNAME, pointsTo="%host%.sites.example.com")), path=PATH)
+    assert [(f.code, f.field) for f in findings] == [("DC3012", "pointsTo")]
+
+
+# ---- robustness: whatever the JSON, lint reports findings and never raises -------------------------
+
+_text = st.text(alphabet=st.sampled_from(list("aZ09.-_%@* :/\"\\=~+?{}\u202e\u00e9\u5b57")), max_size=30)
+_scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40),
+                    st.floats(allow_nan=False, allow_infinity=False), _text,
+                    st.sampled_from(["A", "CNAME", "TXT", "SRV", "SPFM", "MX", "NS", "@", "%v%", "_tcp", "3600"]))
+_value = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner,
+                                                                                             max_size=3),
+                      max_leaves=6)
+_record = st.dictionaries(st.sampled_from(sorted(RECORD_FIELDS)), _value, max_size=10)
+_template = st.fixed_dictionaries(
+    {"records": st.lists(st.one_of(_record, _value), max_size=4)},
+    optional={key: _value for key in TEMPLATE_FIELDS if key != "records"},
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_template)
+def test_lint_never_raises(data):
+    findings = lint_template(data, path=PATH)
+    for f in findings:
+        assert f.code in CODES and f.level == CODES[f.code][0]
+    text = json.dumps(data)
+    assert lint_template(text, path=PATH) == findings
