@@ -158,6 +158,9 @@ def _check_rest(values: dict[str, str], client: ServiceProviderClient, redirect_
     for template in templates:
         if (template.body or {}).get("hostRequired") and "" in hosts:
             raise ConsentRedirectError("invalid_request", f"template '{template.service_id}' needs a host")
+    if "code_challenge" in values and values.get("code_challenge_method") != "S256":
+        # RFC 9700 §2.1.1: "plain" (also the default when the method is left out) protects nothing.
+        raise ConsentRedirectError("invalid_request", "code_challenge_method must be S256")
     properties = {k: v for k, v in values.items() if k not in RESERVED}
     oauth_params = {"response_type": "code", "client_id": client.application.client_id,
                     "redirect_uri": redirect_uri, "scope": " ".join(scope)}

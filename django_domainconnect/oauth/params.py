@@ -88,6 +88,8 @@ def request_params(request: HttpRequest, *, repeatable: frozenset[str] = frozens
             body_pairs = _decode_pairs(body.decode("utf-8"), "form body")
         except UnicodeDecodeError:
             raise ParamError("the form body cannot be decoded")
+    elif content_type == "multipart/form-data":
+        body_pairs = [(k, v) for k, values in request.POST.lists() for v in values]
     else:
         raise ParamError("send parameters in the query string, a JSON body or a form body")
 

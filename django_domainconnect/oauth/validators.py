@@ -77,6 +77,8 @@ class DomainConnectOAuth2Validator(OAuth2Validator):
             return False
         if grant is None or not grant.is_active or grant.client.application_id != client.pk:
             return False
+        if getattr(request, "code_verifier", None) and not self.get_code_challenge(code, request):
+            return False  # a verifier without a challenge at authorize is a PKCE downgrade (RFC 9700 §4.8)
         request.dc_grant = grant
         return True
 
