@@ -527,19 +527,22 @@ class _Linter:
     def name_syntax(self, value: str, index: int, key: str, *, code: str, allow_root: bool) -> None:
         if allow_root and value == ".":
             return
+        original = value
         if "@" in value:
             self.add("DC2008", f"'{value}': '@' means the whole domain only when it is alone; inside a longer "
                      "name use %fqdn% or %domain%", record=index, field=key)
             value = value.replace("@", "x")
         if "%" in value:
+            # Check the fixed text around the variables: each variable stands for one plain label part.
             value = NAMED_VARIABLE_RE.sub("v", value)
             if "%" in value:
                 return  # reported by variable_syntax
         try:
             to_alabel_name(value, what=key, allow_underscore=True, allow_wildcard=True)
         except HostError as exc:
-            self.add(code, f"{exc.message}: use letters, digits, '-', '_' and dots (or '@' alone)",
-                     record=index, field=key)
+            reason = exc.message.replace(f"{key} '{value}'", "").lstrip(": ")
+            self.add(code, f"{key} '{original}' is not a valid host name ({reason}): use letters, digits, '-', "
+                     "'_' and dots, '@' alone for the root, and %variables%", record=index, field=key)
 
     def target_name(self, value: str, index: int, key: str, *, allow_root: bool) -> None:
         if value == "@":

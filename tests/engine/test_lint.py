@@ -337,3 +337,9 @@ def test_lint_never_raises(data):
         assert f.code in CODES and f.level == CODES[f.code][0]
     text = json.dumps(data)
     assert lint_template(text, path=PATH) == findings
+
+
+def test_host_message_quotes_what_the_author_wrote():
+    findings = lint_template(tpl(rec(MX, pointsTo="mail server.%domain%")), path=PATH)
+    (hit,) = [f for f in findings if f.code == "DC1039"]
+    assert hit.message.startswith("pointsTo 'mail server.%domain%' is not a valid host name (label 'mail server'")
