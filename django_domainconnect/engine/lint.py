@@ -217,13 +217,18 @@ class _Linter:
             if not isinstance(value, str):
                 continue
             if value == "":
-                self.add("DC1011", f"{key} is empty: set it (a domain name you control is best)", field=key)
+                if self._written_empty(key):
+                    self.add("DC1011", f"{key} is empty: set it (a domain name you control is best)", field=key)
             elif not abnf.is_dc_id(value):
                 self.add("DC1010", f"{key} '{value}' must be 1-63 characters of letters, digits, '-', '_' and '.'",
                          field=key)
         for key in ("providerName", "serviceName"):
-            if self.fields.get(key) == "":
+            if self.fields.get(key) == "" and self._written_empty(key):
                 self.add("DC1011", f"{key} is empty: set the name users will see", field=key)
+
+    def _written_empty(self, key: str) -> bool:
+        # A missing or mistyped field is already reported by template.py (DC1008/DC1007).
+        return not self.t.raw or self.t.raw.get(key) == ""
 
     def file_name(self) -> None:
         if not self.path:

@@ -343,3 +343,9 @@ def test_host_message_quotes_what_the_author_wrote():
     findings = lint_template(tpl(rec(MX, pointsTo="mail server.%domain%")), path=PATH)
     (hit,) = [f for f in findings if f.code == "DC1039"]
     assert hit.message.startswith("pointsTo 'mail server.%domain%' is not a valid host name (label 'mail server'")
+
+
+def test_missing_or_mistyped_ids_are_reported_once():
+    findings = lint_template(tpl(drop=("serviceName",), providerId=5), path=PATH)
+    assert sorted((f.code, f.field) for f in findings if f.level == "error") == [
+        ("DC1007", "providerId"), ("DC1008", "serviceName")]
