@@ -11,8 +11,11 @@ import re
 from collections.abc import Iterable
 
 import dns.exception
+import dns.name
+import dns.rdataclass
 import dns.rdatatype
-import dns.zone
+import dns.tokenizer
+import dns.zonefile
 
 from .errors import EngineError
 from .names import is_subdomain, normalize_domain
@@ -29,24 +32,34 @@ class ZoneFileError(EngineError):
     code = "invalid_zone_file"
 
 
+class _StrictReader(dns.zonefile.Reader):
+    """dnspython skips lines whose owner is outside the zone without a word: make that an error."""
+
+    def _eat_line(self) -> None:
+        raise dns.exception.SyntaxError("a record's owner name is outside the zone")
+
+
 def read_zone(text: str, origin: str) -> list[Record]:
     """Records of a master file whose default ``$ORIGIN`` is ``origin`` (a domain, IDN allowed)."""
     domain = normalize_domain(origin)
+    header = ""
     if not re.search(r"^\$TTL\b", text, re.MULTILINE | re.IGNORECASE):
-        text = f"$TTL {DEFAULT_TTL}\n{text}"  # records without a TTL get a default, SOA or not
+        header = f"$TTL {DEFAULT_TTL}\n"  # records without a TTL get a default, SOA or not
     try:
-        # $INCLUDE stays disabled (dnspython's default): a zone file must not read other files.
-        zone = dns.zone.from_text(text, origin=domain + ".", relativize=False, check_origin=False)
+        manager = dns.zonefile.RRSetsReaderManager(dns.name.from_text(domain + "."), False, dns.rdataclass.IN)
+        with manager.writer(True) as txn:
+            tok = dns.tokenizer.Tokenizer(header + text, "<zone file>")
+            _StrictReader(tok, dns.rdataclass.IN, txn, allow_directives=True, allow_include=False).read()
     except (dns.exception.DNSException, ValueError) as exc:
         raise ZoneFileError(f"zone file does not parse: {exc}") from None
     records: list[Record] = []
-    for name, rdataset in zone.iterate_rdatasets():
-        owner = name.to_text().lower()
+    for rrset in manager.rrsets:
+        owner = rrset.name.to_text().lower()
         if not is_subdomain(owner, domain):
             raise ZoneFileError(f"zone file has a record at {owner}, outside the zone {domain}")
-        rtype = dns.rdatatype.to_text(rdataset.rdtype)
-        for rdata in rdataset:
-            records.append(Record(owner, rtype, rdataset.ttl, rdata.to_text()))
+        rtype = dns.rdatatype.to_text(rrset.rdtype)
+        for rdata in rrset:
+            records.append(Record(owner, rtype, rrset.ttl, rdata.to_text()))
     return records
 
 
