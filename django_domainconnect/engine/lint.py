@@ -407,6 +407,8 @@ class _Linter:
     def record(self, rec: TemplateRecord, rtype: str) -> None:
         i = rec.index
         raw = _present(rec, RECORD_FIELDS)
+        if not rec.type and rec.raw and rec.raw.get("type") != "":
+            return  # no type, or not a string: reported by template.py, nothing else can be checked
         if not rec.type or abnf.DC_RECORD_TYPE_RE.fullmatch(rec.type) is None:
             if find_variables(rec.type):
                 self.add("DC1017", "type must not be a variable: a variable type gives the caller control over "
@@ -460,6 +462,8 @@ class _Linter:
         for key in required:
             value = raw.get(key)
             if key not in raw:
+                if key in rec.raw:
+                    continue  # present with the wrong JSON type: reported by template.py
                 self.add("DC1012", f"{rtype} records need '{key}': add it", record=rec.index, field=key)
             elif key in MUST_BE_NON_EMPTY and value == "":
                 self.add("DC1012", f"'{key}' of this {rtype} record is empty: give it a value",

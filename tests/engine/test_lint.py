@@ -349,3 +349,9 @@ def test_missing_or_mistyped_ids_are_reported_once():
     findings = lint_template(tpl(drop=("serviceName",), providerId=5), path=PATH)
     assert sorted((f.code, f.field) for f in findings if f.level == "error") == [
         ("DC1007", "providerId"), ("DC1008", "serviceName")]
+
+
+def test_structural_record_problems_are_not_repeated():
+    findings = lint_template(tpl(rec(A, ttl=True), rec(CNAME, drop=("type",))), path=PATH)
+    assert sorted((f.code, f.record_index, f.field) for f in findings if f.level == "error") == [
+        ("DC1007", 0, "ttl"), ("DC1008", 1, "type")]
