@@ -562,7 +562,7 @@ class _Linter:
         if find_variables(value) or "%" in value:
             return
         try:
-            ip = ipaddress.ip_address(value.strip())
+            ip = ipaddress.ip_address(value)
         except ValueError:
             self.add("DC1040", f"{rtype} pointsTo '{value}' is not an IP address: write an IPv"
                      f"{'4' if rtype == 'A' else '6'} address or a %variable%", record=index, field="pointsTo")
