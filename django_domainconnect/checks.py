@@ -162,6 +162,10 @@ def check_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
         if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
             out.append(checks.Error(f"{key} = {value!r} must be a positive integer (pixels).",
                                     id="domainconnect.E012", hint="The draft's default is 750."))
+    timeout = _get("LOCK_TIMEOUT")
+    if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout >= 0):
+        out.append(checks.Error(f"LOCK_TIMEOUT = {timeout!r} must be a number of seconds >= 0.",
+                                id="domainconnect.E012", hint="e.g. 10; 0 waits for the zone lock forever."))
     for key in ("NAME_SERVERS", "DNS_NAMESERVERS"):
         value = _get(key)
         if value is not None and not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     # The host's zones.
     "BACKEND": "django_domainconnect.backends.memory.MemoryBackend",
     "BACKEND_OPTIONS": {},
+    "LOCK_TIMEOUT": 10.0,  # seconds a writer waits for a zone's lock (PostgreSQL) before giving up
     # Engine policy.
     "DEFAULT_TTL": 3600,
     "MIN_TTL": 300,

@@ -103,6 +103,7 @@ def test_database_without_row_locks(settings):
     ({"SPF_QUALIFIER": "x"}, ["domainconnect.E011"]),
     ({"WIDTH": 0}, ["domainconnect.E012"]),
     ({"NAME_SERVERS": "ns1.example.net"}, ["domainconnect.E012"]),
+    ({"LOCK_TIMEOUT": -1}, ["domainconnect.E012"]),
 ])
 def test_policy_checks(dc, expected):
     assert ids(run(checks.check_policy, **dc)) == expected

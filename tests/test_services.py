@@ -400,3 +400,42 @@ def test_concurrent_applies_are_serialised(memory_backend, django_user_model, mo
     assert www in ({"A"}, {"CNAME"})  # one serial order or the other, never both
     assert AppliedTemplate.objects.count() == 1
     assert AuditEvent.objects.filter(outcome="success").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_lock_wait_is_bounded(memory_backend, django_user_model, settings):
+    import threading
+
+    from django.db import connections, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("lock_timeout is a PostgreSQL feature; run on PostgreSQL (make test-postgres)")
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "LOCK_TIMEOUT": 0.2}
+    backend = services.get_backend()
+    owner = django_user_model.objects.create_user("dave", password="pw")
+    backend.add_zone("example.com", owners=[owner.pk], records=[APEX_A])
+    web = save_template(WEB).template
+    zone = backend.get_zone("example.com")
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic(), backend.lock(zone):
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(BackendError) as info:
+            services.apply(user=owner, domain="example.com", template=web, params=PARAMS, flow="sync")
+        assert info.value.code == "temporarily_unavailable"
+    finally:
+        release.set()
+        thread.join(10)
+    assert backend.records("example.com") == [APEX_A]
+    assert AuditEvent.objects.filter(outcome="failure", detail__contains="temporarily_unavailable").count() == 1

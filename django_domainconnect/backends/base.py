@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from django_domainconnect.engine.names import to_unicode_name
 from django_domainconnect.engine.types import NameScope, Record
-from django_domainconnect.exceptions import ConfigurationError
+from django_domainconnect.exceptions import BackendError, ConfigurationError
 
 DEFAULT_SUPPORTED_TYPES = frozenset({"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "SPFM", "NS", "CAA"})
 
@@ -95,14 +95,25 @@ class BaseDNSBackend(ABC):
         held until the transaction ends. Works for any backend on PostgreSQL/MySQL; SQLite serialises
         writers anyway. Override when the host already locks its own zone row.
         """
-        from django.db import router, transaction
+        from django.db import OperationalError, router, transaction
 
+        from django_domainconnect.conf import dc_settings
         from django_domainconnect.models import ZoneLock
 
         using = router.db_for_write(ZoneLock)
-        if not transaction.get_connection(using).in_atomic_block:
+        connection = transaction.get_connection(using)
+        if not connection.in_atomic_block:
             raise RuntimeError("BaseDNSBackend.lock() must be used inside transaction.atomic()")
-        ZoneLock.objects.using(using).select_for_update().get_or_create(domain=zone.domain)
+        if connection.vendor == "postgresql" and dc_settings.LOCK_TIMEOUT:
+            # Bounded wait: a stuck writer turns into "try again" instead of a hung request.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                               [f"{int(float(dc_settings.LOCK_TIMEOUT) * 1000)}ms"])
+        try:
+            ZoneLock.objects.using(using).select_for_update().get_or_create(domain=zone.domain)
+        except OperationalError as exc:
+            raise BackendError("Another change to this domain is in progress; please try again.",
+                               code="temporarily_unavailable") from exc
         yield
 
     def list_zones(self) -> list[Zone]:
