@@ -174,6 +174,14 @@ def check_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     return out
 
 
+def check_deploy_backend(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``check --deploy`` only: the in-memory backend loses every change on restart."""
+    if str(_get("BACKEND")).endswith("backends.memory.MemoryBackend"):
+        return [checks.Warning("DOMAINCONNECT['BACKEND'] is the in-memory test backend.", id="domainconnect.W005",
+                               hint="Point BACKEND at your BaseDNSBackend subclass (docs/backends.md).")]
+    return []
+
+
 ALL_CHECKS = (check_setting_shape, check_backend, check_identity, check_urls, check_installed_apps, check_policy)
 
 
@@ -181,3 +189,4 @@ def register() -> None:
     for func in ALL_CHECKS:
         checks.register(func, "domainconnect")
     checks.register(check_database, checks.Tags.database)
+    checks.register(check_deploy_backend, "domainconnect", deploy=True)

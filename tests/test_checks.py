@@ -134,3 +134,12 @@ def test_manage_py_check_clean_with_good_settings():
     with override_settings(DOMAINCONNECT=GOOD):
         call_command("check", stdout=out)
     assert "domainconnect.E" not in out.getvalue()
+
+
+def test_memory_backend_warned_only_on_deploy():
+    assert ids(run(checks.check_deploy_backend)) == ["domainconnect.W005"]
+    assert run(checks.check_deploy_backend, BACKEND="tests.test_zone_command.NoListBackend") == []
+    with override_settings(DOMAINCONNECT=GOOD):
+        call_command("check", stdout=StringIO())  # not a deploy run: no W005 (and nothing fails)
+        with pytest.raises(SystemCheckError, match="domainconnect.W005"):
+            call_command("check", "--deploy", "--fail-level", "WARNING", stdout=StringIO(), stderr=StringIO())
