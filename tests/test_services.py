@@ -439,3 +439,126 @@ def test_lock_wait_is_bounded(memory_backend, django_user_model, settings):
         thread.join(10)
     assert backend.records("example.com") == [APEX_A]
     assert AuditEvent.objects.filter(outcome="failure", detail__contains="temporarily_unavailable").count() == 1
+
+
+# -- state machine (SECURITY.md fuzz target 9) -----------------------------------------------------------
+
+SPF = {
+    "providerId": "sp.example", "providerName": "SP", "serviceId": "spf", "serviceName": "SPF", "version": 1,
+    "records": [{"type": "SPFM", "host": "@", "spfRules": "include:_spf.sp.example"}],
+}
+
+
+def _cname_exclusive(records):
+    by_name: dict[str, set[str]] = {}
+    for r in records:
+        by_name.setdefault(r.name, set()).add(r.type)
+    return all(types == {"CNAME"} or "CNAME" not in types for types in by_name.values())
+
+
+def test_zone_state_machine(memory_backend, alice):
+    from hypothesis import HealthCheck, settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+    templates = {t["serviceId"]: save_template(t).template for t in (WEB, MAIL, SPF)}
+    base = [APEX_A, Record("example.com.", "TXT", 3600, '"v=spf1 mx -all"')]
+    ips = st.sampled_from(["192.0.2.1", "192.0.2.2", "198.51.100.3"])
+    names = st.sampled_from(["web", "mail", "spf"])
+
+    def params_for(sid, ip):
+        return {"ip": ip, "token": "t"} if sid == "web" else {}
+
+    class ZoneMachine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            memory_backend.reset()
+            memory_backend.add_zone("example.com", owners=[alice.pk], records=base)
+            AppliedTemplate.objects.all().delete()
+
+        def snapshot(self):
+            return memory_backend.records("example.com"), sorted(
+                (a.service_id, a.instance_id, tuple(sorted((r.name, r.type, r.data) for r in a.records.all())))
+                for a in AppliedTemplate.objects.prefetch_related("records"))
+
+        @rule(sid=names, ip=ips, force=st.booleans())
+        def apply(self, sid, ip, force):
+            before = self.snapshot()
+            try:
+                do_apply(alice, templates[sid], params=params_for(sid, ip), force=force)
+            except ConflictsFound:
+                assert not force
+                assert self.snapshot() == before
+                return
+            applied = {a.service_id for a in AppliedTemplate.objects.all()}
+            assert sid in applied
+            assert AppliedTemplate.objects.filter(service_id=sid).count() == 1  # re-apply is an update
+
+        @rule(sid=names, ip=ips)
+        def apply_with_failure(self, sid, ip):
+            before = self.snapshot()
+            memory_backend.fail_on_write(1)
+            try:
+                do_apply(alice, templates[sid], params=params_for(sid, ip))
+            except BackendError:
+                assert self.snapshot() == before
+            finally:
+                memory_backend.fail_on_write(0)
+
+        @rule(sid=names)
+        def revert(self, sid):
+            try:
+                services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id=sid,
+                                flow="sync")
+            except NotApplied:
+                assert not AppliedTemplate.objects.filter(service_id=sid).exists()
+                return
+            assert not AppliedTemplate.objects.filter(service_id=sid).exists()
+
+        @rule(sid=names, ip=ips)
+        def apply_then_revert_is_identity_without_conflicts(self, sid, ip):
+            if AppliedTemplate.objects.filter(service_id=sid).exists():
+                return
+            result = services.plan(user=alice, domain="example.com", template=templates[sid],
+                                   params=params_for(sid, ip))
+            existing = {r.key() for r in memory_backend.records("example.com")}
+            owned = {o.record.key() for o in result.plan.new_instance.records}
+            if result.plan.has_conflicts or result.plan.to_delete or owned & existing:
+                # Records the zone already held are adopted by the instance (and removed by a revert):
+                # identity is only promised for applies that purely add.
+                return
+            before = self.snapshot()
+            do_apply(alice, templates[sid], params=params_for(sid, ip), force=False)
+            services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id=sid,
+                            flow="sync")
+            assert self.snapshot() == before
+
+        @rule(ip=ips)
+        def manual_edit(self, ip):
+            records = memory_backend.records("example.com")
+            memory_backend.set_records("example.com", [r for r in records if r.name != "www.example.com."]
+                                       + [Record("www.example.com.", "A", 60, ip)])
+
+        @invariant()
+        def zone_is_consistent(self):
+            records = memory_backend.records("example.com")
+            assert _cname_exclusive(records)
+            assert all(r.name.endswith("example.com.") for r in records)
+            assert APEX_A in records  # no template here touches the apex A
+            spf = [r for r in records if r.type == "TXT" and r.name == "example.com." and "v=spf1" in r.data]
+            assert len(spf) <= 1
+
+    run_state_machine_as_test(ZoneMachine, settings=settings(
+        max_examples=25, stateful_step_count=12, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
+
+
+def test_spf_merge_apply_then_revert_restores_the_record(zone, alice):
+    spf_template = save_template(SPF).template
+    original = [APEX_A, Record("example.com.", "TXT", 3600, '"v=spf1 mx -all"')]
+    zone.set_records("example.com", original)
+    do_apply(alice, spf_template, params={})
+    [merged] = [r for r in zone.records("example.com") if r.type == "TXT"]
+    assert "include:_spf.sp.example" in merged.data and "mx" in merged.data
+    services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="spf", flow="sync")
+    assert zone.records("example.com") == original
