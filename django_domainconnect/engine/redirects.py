@@ -1,10 +1,11 @@
 """Sync-flow redirects (draft §8.3.5, §8.3.6): which ``redirect_uri`` may be followed, and how the
 result parameters are appended.
 
-Decision on signatures: draft §8.3.5 lets a signed request redirect anywhere, but its first bullet
-redirects only when ``syncRedirectDomain`` is set. We follow SECURITY.md's recommendation: a valid
-signature changes nothing — even signed requests redirect only to https URIs on a listed domain. The
-``signed`` argument is kept so callers state what they know and so the rule can be revisited in one place.
+Decision on signatures (ARCHITECTURE.md, which holds over SECURITY.md's recommendation): draft §8.3.5
+exempts signed requests from the ``syncRedirectDomain`` allow-list, since the Service Provider's own key
+vouches for the whole query, ``redirect_uri`` included — so a link nobody else can forge is no open
+redirect. A signature widens only the host check: the URI must still be ``https`` and pass the same
+strict parsing (no userinfo, backslashes, whitespace or control characters).
 
 Parsing is deliberately stricter than any browser: a URI that parsers could read differently
 (``https://evil.com\\@good.com/`` is ``good.com`` to ``urlsplit`` and ``evil.com`` to a browser) is
@@ -105,16 +106,18 @@ def redirect_allowed(uri: str, template: _HasRedirectDomains, *, signed: bool, d
 
     Allowed only for an ``https`` URI (``http`` too for a loopback host when ``debug``) whose host equals
     an entry of the template's ``syncRedirectDomain`` or lies below it at a label boundary, after IDNA
-    normalisation of both. IP-literal hosts match only an identical IP entry. A template without
-    ``syncRedirectDomain`` never redirects. ``signed`` grants nothing extra (see the module docstring).
+    normalisation of both. IP-literal hosts match only an identical IP entry. Without a signature, a
+    template without ``syncRedirectDomain`` never redirects; with a verified signature any host is allowed
+    (see the module docstring), never another scheme or a URI that fails strict parsing.
     """
-    del signed  # deliberate: a valid signature does not widen the allow-list
     parsed = parse_redirect_host(uri)
     if parsed is None:
         return False
     scheme, host, _port = parsed
     if scheme != "https" and not (debug and scheme == "http" and _is_loopback(host)):
         return False
+    if signed:
+        return not _is_ip(host)  # a signed link names a host; raw IPs are never a Service Provider's page
     for entry in template.redirect_domains:
         allowed = _normalise_entry(entry)
         if allowed is None:

@@ -95,13 +95,31 @@ def test_listed_https_hosts_allowed(uri):
 ])
 def test_hostile_uris_refused(uri):
     assert not redirect_allowed(uri, GOOD, signed=False)
-    assert not redirect_allowed(uri, GOOD, signed=True)  # a signature widens nothing
 
 
-def test_signature_does_not_widen_the_allow_list():
-    assert not redirect_allowed("https://sp.example/cb", T(None), signed=True)
-    assert not redirect_allowed("https://sp.example/cb", T("other.example"), signed=True)
-    assert not redirect_allowed("http://good.com/cb", GOOD, signed=True)
+WELL_FORMED_UNLISTED = {"https://evil.com", "https://evilgood.com", "https://good.com.evil.com"}
+
+
+@pytest.mark.parametrize("uri", [
+    "https://good.com@evil.com",
+    "https://evil.com\\@good.com/",
+    "//evil.com",
+    "javascript:alert(1)",
+    "http://good.com/cb",
+    "https://[::1]/",
+    "https://127.0.0.1/",
+])
+def test_signature_never_admits_malformed_non_https_or_ip_uris(uri):
+    assert not redirect_allowed(uri, GOOD, signed=True)
+
+
+def test_signature_lifts_only_the_host_allow_list():
+    # ARCHITECTURE.md: a verified signature vouches for redirect_uri (draft §8.3.5), so any https host goes.
+    for uri in WELL_FORMED_UNLISTED:
+        assert redirect_allowed(uri, GOOD, signed=True)
+    assert redirect_allowed("https://sp.example/cb", T(None), signed=True)
+    assert not redirect_allowed("https://sp.example/cb", T(None), signed=False)
+    assert not redirect_allowed("https://sp.example/cb", T("other.example"), signed=False)
 
 
 def test_no_sync_redirect_domain_never_redirects():
