@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_domainconnect",
     "django_domainconnect.oauth",  # the async flow (optional sub-app)
+    "registrar",  # the example registrar (example_project/, on pytest's pythonpath): its backend is tested too
 ]
 
 MIDDLEWARE = [

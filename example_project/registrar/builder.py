@@ -8,7 +8,7 @@ default in DEBUG): in production it would let anyone sign links with the demo ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -90,29 +90,20 @@ def build_apply_link(template: Template, params: dict[str, str], *, sync_ux_url:
     return f"{sync_ux_url.rstrip('/')}{path}?{query}"
 
 
-def default_redirect_uri() -> str:
-    """This site's return page; on a loopback address spelled ``localhost``, the demo templates'
-    ``syncRedirectDomain``."""
-    base = urlsplit(dc_settings.BASE_URL)
-    netloc = base.netloc
-    if base.hostname in ("127.0.0.1", "::1"):
-        netloc = "localhost" + (f":{base.port}" if base.port else "")
-    return urlunsplit((base.scheme, netloc, base.path.rstrip("/") + "/builder/return/", "", ""))
-
-
 class BuilderForm(forms.Form):
     template = forms.ChoiceField(label="Template")
     domain = forms.CharField(label="Domain", initial="example.com", max_length=253)
     host = forms.CharField(label="Host (sub-domain, optional)", required=False, max_length=253)
     group_id = forms.CharField(label="groupId (comma-separated, optional)", required=False, max_length=500)
-    redirect_uri = forms.URLField(label="redirect_uri (optional)", required=False, max_length=2000,
-                                  assume_scheme="https")
+    redirect_uri = forms.URLField(
+        label="redirect_uri (optional)", required=False, max_length=2000, assume_scheme="https",
+        help_text="Followed only when its host is in the template's syncRedirectDomain (for the demo templates: "
+                  "demoservice.example.org, so the demo flow ends on the registrar's own result page).")
     state = forms.CharField(label="state (optional)", required=False, max_length=500)
 
     def __init__(self, *args, templates: dict[str, BuilderTemplate], chosen: BuilderTemplate | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].choices = [(ref, t.label) for ref, t in templates.items()]
-        self.fields["redirect_uri"].initial = default_redirect_uri()
         self.variables = chosen.variables if chosen else ()
         for name in self.variables:
             self.fields[f"var_{name}"] = forms.CharField(label=f"%{name}%", required=False, max_length=2000)
@@ -139,8 +130,10 @@ def builder(request: HttpRequest) -> HttpResponse:
     templates = available_templates()
     chosen = templates.get(request.GET.get("template", "")) or (next(iter(templates.values()), None))
     bound = "build" in request.GET
-    form = BuilderForm(request.GET if bound else None, templates=templates, chosen=chosen,
-                       initial={"template": chosen.ref if chosen else None})
+    # Unbound ("Show its variables"): keep what was typed into the common fields.
+    initial = {k: v for k, v in request.GET.items() if k not in ("load", "build")}
+    initial["template"] = chosen.ref if chosen else None
+    form = BuilderForm(request.GET if bound else None, templates=templates, chosen=chosen, initial=initial)
     link = None
     if bound and form.is_valid() and chosen is not None:
         key = private_key_pem() if chosen.template.sync_pub_key_domain else None
@@ -148,9 +141,3 @@ def builder(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "chosen": chosen, "link": link, "key_label": DEMO_KEY_LABEL, "templates": templates}
     return render(request, "registrar/builder.html", context)
 
-
-def builder_return(request: HttpRequest) -> HttpResponse:
-    """Where the demo templates' apply links come back to: shows what the DNS Provider sent."""
-    # Each value shown once, escaped by the template engine; nothing here is trusted or acted on.
-    received = [(name, value) for name, values in request.GET.lists() for value in values]
-    return render(request, "registrar/builder_return.html", {"received": received})

@@ -7,5 +7,8 @@ from django.http import HttpRequest
 
 
 def registrar(request: HttpRequest) -> dict[str, Any]:
-    """The registrar's name, for the header of every page (the panel and the branded consent pages)."""
-    return {"registrar_name": getattr(settings, "REGISTRAR_NAME", "Example Registrar")}
+    """The registrar's name for every page's header; ``registrar_demo`` shows the demo accounts' hint."""
+    return {
+        "registrar_name": getattr(settings, "REGISTRAR_NAME", "Example Registrar"),
+        "registrar_demo": getattr(settings, "REGISTRAR_LINK_BUILDER", settings.DEBUG),
+    }

@@ -18,7 +18,8 @@ _KEY_FILE = "demo-signing-key.pem"
 
 
 def demo_dir() -> Path:
-    return Path(getattr(settings, "DEMO_DIR", Path(settings.BASE_DIR) / ".demo"))
+    default = Path(__file__).resolve().parent.parent / ".demo"  # example_project/.demo
+    return Path(getattr(settings, "DEMO_DIR", default))
 
 
 def private_key_pem() -> bytes:

@@ -15,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 
 from .env import env_bool, env_list, url_host
+from .oauth_policy import pkce_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
 DEMO_DIR = Path(os.environ.get("REGISTRAR_DEMO_DIR", BASE_DIR / ".demo"))  # demo key pair (gitignored)
@@ -23,7 +24,10 @@ DEMO_DIR = Path(os.environ.get("REGISTRAR_DEMO_DIR", BASE_DIR / ".demo"))  # dem
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-registrar-local-only-not-secret")
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
-DOMAINCONNECT_BASE_URL = os.environ.get("DOMAINCONNECT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# `make demo` passes PORT: the default base URL follows it so settings and links point at the running server.
+DOMAINCONNECT_BASE_URL = os.environ.get(
+    "DOMAINCONNECT_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+).rstrip("/")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if url_host(DOMAINCONNECT_BASE_URL) not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(url_host(DOMAINCONNECT_BASE_URL))
@@ -54,6 +58,25 @@ if importlib.util.find_spec("django_domainconnect.oauth") is not None:
     INSTALLED_APPS.append("django_domainconnect.oauth")
 # Migrations that point at django-oauth-toolkit's swappable Application model read this setting directly.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The async flow on django-oauth-toolkit: exact https redirect URIs, RFC 9700 behaviour throughout.
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "django_domainconnect.oauth.validators.DomainConnectOAuth2Validator",
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 180 * 24 * 3600,  # Service Providers refresh for months, not days
+    "PKCE_REQUIRED": pkce_required,  # per client: required for public clients and those registered with --pkce
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
