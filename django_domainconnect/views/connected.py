@@ -21,11 +21,13 @@ from django_domainconnect.forms import DisconnectForm
 
 from .consent_page import template_names
 from .display import clean_text, name_display, record_rows
-from .security import apply_page_headers, protected_page
+from .security import apply_page_headers, form_page, protected_page
 
 
-def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    return apply_page_headers(render(request, f"django_domainconnect/{name}", context, status=status))
+def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200, *,
+          form: bool = False) -> HttpResponse:
+    response = render(request, f"django_domainconnect/{name}", context, status=status)
+    return apply_page_headers(form_page(response) if form else response)
 
 
 def _not_available(request: HttpRequest) -> HttpResponse:
@@ -107,4 +109,5 @@ def disconnect(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         return response
     row = _rows([instance], zone.domain)[0]
     return _page(request, "disconnect.html", {"domain": name_display(zone.domain), "service": row,
-                                              "form": DisconnectForm(initial={"confirm": "yes"}), "back_url": back})
+                                              "form": DisconnectForm(initial={"confirm": "yes"}), "back_url": back},
+                 form=True)

@@ -26,6 +26,7 @@ from .display import (
 )
 from .params import SyncRequest
 from .pending import PendingConsent, save_pending
+from .security import form_page
 
 _VARIABLE_FIELDS = ("host", "name", "points_to", "target", "data", "spf_rules", "ttl", "priority", "weight", "port",
                     "protocol", "service")
@@ -124,4 +125,4 @@ def render_consent(request: HttpRequest, result: Any, req: SyncRequest, *, signe
     nonce = save_pending(request, pending)
     context = consent_context(result, req)
     context.update({"nonce": nonce, "notice": clean_text(notice) if notice else "", "signed": signed})
-    return render(request, "django_domainconnect/consent.html", context)
+    return form_page(render(request, "django_domainconnect/consent.html", context))

@@ -24,10 +24,14 @@ CONTENT_SECURITY_POLICY = (
 
 
 def apply_page_headers(response: HttpResponse) -> HttpResponse:
-    """Set the anti-framing, CSP, referrer and no-cache headers on ``response`` (idempotent)."""
+    """Set the anti-framing, CSP, referrer and no-cache headers on ``response`` (idempotent).
+
+    ``Referrer-Policy`` is ``no-referrer`` unless the view chose ``same-origin`` (see ``form_page``).
+    """
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response["Referrer-Policy"] = "no-referrer"
+    if "Referrer-Policy" not in response:
+        response["Referrer-Policy"] = "no-referrer"
     response["X-Content-Type-Options"] = "nosniff"
     add_never_cache_headers(response)
     return response
@@ -41,3 +45,14 @@ def protected_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return apply_page_headers(view(request, *args, **kwargs))
 
     return wrapper
+
+
+def form_page(response: HttpResponse) -> HttpResponse:
+    """Referrer policy for a page whose form POSTs back to us (consent, disconnect).
+
+    Under ``no-referrer`` browsers send ``Origin: null`` with the form POST, which Django's CSRF check
+    rightly refuses. ``same-origin`` still sends nothing to any other origin (logo host, Service Provider),
+    so the apply URL's variables, ``state`` and ``sig`` never leak; only our own server sees them again.
+    """
+    response["Referrer-Policy"] = "same-origin"
+    return response

@@ -1,14 +1,13 @@
-// Completion and error pages: when this window was opened as a popup by the Service Provider, close it
-// (draft §8.3.5 "SHOULD attempt to close that window"); otherwise offer a Close button only if it can work.
+// Completion and error pages: try to close the window (draft §8.3.5 "SHOULD attempt to close that window").
+// Browsers let a script close only a window that a script opened (the Service Provider's popup); in a
+// normal tab the call does nothing and the page stays. Cross-Origin-Opener-Policy hides window.opener,
+// so we cannot tell the cases apart beforehand: we simply try.
 (function () {
   "use strict";
   var button = document.querySelector(".dc-close");
-  if (!window.opener) {
-    return;
-  }
   if (button) {
-    button.hidden = false;
     button.addEventListener("click", function () { window.close(); });
+    button.hidden = !window.opener;
   }
   window.setTimeout(function () { window.close(); }, 1500);
 })();
