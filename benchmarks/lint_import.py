@@ -33,7 +33,7 @@ def timed(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = 
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     elapsed = time.perf_counter() - start
-    return elapsed, proc.returncode, (proc.stdout + proc.stderr).strip()
+    return elapsed, proc.returncode, (proc.stdout.strip() or proc.stderr.strip())
 
 
 def lint_in_process(corpus: Path) -> tuple[float, int, int]:
@@ -83,7 +83,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         env = {**os.environ, "DATABASE_URL": fresh_database(args.database_url, tmp), "DJANGO_DEBUG": "0",
-               "DJANGO_SETTINGS_MODULE": "registrar_site.settings"}
+               "DJANGO_SETTINGS_MODULE": "registrar_site.settings",
+               "DOMAINCONNECT_BASE_URL": "https://dns.bench.example"}
         _t, rc, out = timed([sys.executable, str(MANAGE), "migrate", "--noinput"], env=env)
         if rc:
             sys.exit(f"migrate failed:\n{out}")
@@ -91,7 +92,7 @@ def main() -> None:
         again, rc2, out2 = timed([sys.executable, str(MANAGE), "domainconnect_import_templates", str(corpus)], env=env)
         noop, _rc, _out = timed([sys.executable, str(MANAGE), "check"], env=env)
         db = "PostgreSQL" if args.database_url else "SQLite"
-        print(f"import into a fresh {db} database: {first:.2f} s (exit {rc1}): {out1.splitlines()[-1:] }")
+        print(f"import into a fresh {db} database: {first:.2f} s (exit {rc1}): {out1.splitlines()[-1:]}")
         print(f"import again (unchanged): {again:.2f} s (exit {rc2}): {out2.splitlines()[-1:]}")
         print(f"(manage.py start-up alone, `manage.py check`: {noop:.2f} s)")
 
