@@ -311,6 +311,18 @@ def test_panel_shows_only_the_users_zones(client, demo_settings):
     assert b"mail.example.com." in zone.content
     assert client.get("/domains/other.example/").status_code == 404
     assert client.get("/domains/nonexistent.example/").status_code == 404
+    assert b'href="/domainconnect/connected/example.com/"' in zone.content
+
+
+def test_consent_pages_carry_the_registrars_brand():
+    from django.template.loader import render_to_string
+
+    templates = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                  "DIRS": [EXAMPLE / "registrar" / "templates"], "APP_DIRS": True}]
+    with override_settings(TEMPLATES=templates):
+        html = render_to_string("django_domainconnect/base.html", {"registrar_name": "Acme Domains"})
+    assert 'class="rg-brand"' in html and "Acme Domains" in html
+    assert "dc-main" in html  # still the app's page structure around the brand
 
 
 # -- demo DNS -----------------------------------------------------------------------------------------------
