@@ -200,7 +200,9 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     existing = [r for r in state.index.at(name) if r.type == "TXT" and spf.is_spf_text(spf.txt_text(r.data))]
     alive = [r for r in existing if r not in state.deleted]
     claims = state.spf_claims(name, kept_claims)
-    drop = state.released.get(name, set()) - claims
+    released = state.released.get(name, set())
+    # Terms given up and asked for again stay where they are (no churn in the record's order).
+    drop = released - claims - {t.key for t in new_terms}
     parsed: list[tuple[Record, spf.SpfRecord]] = []
     for rec in alive:
         try:
@@ -237,7 +239,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
                 state.conflict(rec, f"merging into the SPF record at {name} would exceed RFC 7208's limit of"
                                     f" {spf.MAX_LOOKUPS} DNS lookups: its other terms are dropped", None)
         base_keys = {t.key for t in base.terms} if base is not None else set()
-        claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims]
+        claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims or t.key in released]
     if merged is None:
         return _SpfResult(None, claimed)
     current = [r for r, _ in parsed if r not in state.deleted]
@@ -405,12 +407,14 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         records=tuple(records.values()), multi_instance=template.multi_instance, group_ids=group_state,
         params=tuple(sorted(new_params.items())),
     )
-    # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one.
-    removed = [*state.removed.values(), *previous[1:]]
+    # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one;
+    # an instance that loses its last record disappears.
+    updated = state.updated_instances()
+    removed = [*state.removed.values(), *previous[1:], *(i for i in updated if not i.records)]
     return Plan(
         domain=domain_n, host=host_n, provider_id=template.provider_id, service_id=template.service_id,
         to_add=tuple(add), to_delete=tuple(state.deleted), conflicts=tuple(state.conflicts.values()),
-        removed_instances=tuple(removed), updated_instances=tuple(state.updated_instances()),
+        removed_instances=tuple(removed), updated_instances=tuple(i for i in updated if i.records),
         new_instance=new_instance, warnings=tuple(state.warnings),
     )
 

@@ -423,3 +423,24 @@ def test_plan_is_deterministic() -> None:
     zone = [*BASE, R("@", "A", "192.0.2.1"), R("www", "CNAME", "x.example.")]
     t = tmpl({"type": "A", "host": "@", "pointsTo": "192.0.2.2"}, {"type": "A", "host": "www", "pointsTo": "192.0.2.2"})
     assert apply(t, zone).fingerprint() == apply(t, list(reversed(zone))).fingerprint()
+
+
+def test_reapplying_spfm_does_not_reorder_the_record() -> None:
+    t = tmpl({"type": "SPFM", "host": "@", "spfRules": "include:x.example"})
+    first = apply(t, list(BASE), new_id="i1")
+    z1 = sorted(after(BASE, first))
+    # The user adds a term after the template's.
+    z1 = [r for r in z1 if r.type != "TXT"] + [R("@", "TXT", '"v=spf1 include:x.example mx ~all"')]
+    again = apply(t, z1, instances=(first.new_instance,))
+    assert again.is_noop and not again.has_conflicts
+    spf_owned = [o for o in again.new_instance.records if o.spf_rules is not None]
+    assert spf_owned[0].spf_rules == "include:x.example"
+    rev = plan_revert(again.new_instance, domain="example.com", zone=z1, instances=(again.new_instance,))
+    assert spf_of(after(z1, rev)) == ["v=spf1 mx ~all"]
+
+
+def test_an_instance_losing_its_last_record_is_removed() -> None:
+    old = instance("i1", [R("www", "A", "192.0.2.1")], essential="OnApply")
+    plan = apply(tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"}), [*BASE, *old.records[0:0],
+                 R("www", "A", "192.0.2.1")], instances=(old,))
+    assert [i.instance_id for i in plan.removed_instances] == ["i1"] and plan.updated_instances == ()

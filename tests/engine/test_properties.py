@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from django_domainconnect.engine.errors import EngineError
 from django_domainconnect.engine.render import _unescape, render_records
-from django_domainconnect.engine.variables import substitute
+from django_domainconnect.engine.variables import find_variables, substitute
 from tests.engine.test_render import make_template
 
 NAMES = st.sampled_from(["a", "b", "Host", "x-y", "v_1"])
@@ -91,7 +91,12 @@ def test_txt_render_parse_render_round_trip_without_truncation(value: str) -> No
     assert b"".join(strings) == _unescape(value)  # nothing lost, nothing added
     assert len(strings) == max(1, -(-len(_unescape(value)) // 255))
     # The rendered presentation form renders to itself when used as template data.
-    again = render_records(make_template([{"type": "TXT", "host": "@", "data": data}]), domain=ZONE, params={})
+    # ("%x%" in the value reads as a variable there: give each one itself as its value — one pass.)
+    identity = {n: f"%{n}%" for n in find_variables(data)}
+    if set(identity) & {"host", "domain", "fqdn"}:
+        return  # built-ins always render to their own values
+    again = render_records(make_template([{"type": "TXT", "host": "@", "data": data}]), domain=ZONE,
+                           params=identity)
     assert again[0].record.data == data
 
 
