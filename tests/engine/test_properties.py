@@ -111,3 +111,22 @@ def test_values_in_quoted_txt_never_change_the_string_count(value: str) -> None:
     strings = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, data).strings
     assert len(strings) == 2 and strings[1] == b"second"
     assert strings[0] == b"pre " + _unescape(value) + b" post"
+
+
+LABELS = st.sampled_from(["www", "a", "x-1", "_dmarc", "mail", "b2"])
+
+
+@given(st.one_of(st.just("@"), st.just(""), st.lists(LABELS, min_size=1, max_size=3).map(".".join),
+                 st.lists(LABELS, max_size=2).map(lambda ls: ".".join([*ls, "example", "com"]) + ".")),
+       st.sampled_from(["", "sub", "a.b"]))
+def test_owner_names_match_a_reference_model_of_section_9_3_2(tmpl_host: str, host: str) -> None:
+    fqdn = f"{host}.{ZONE}" if host else ZONE
+    if tmpl_host in ("@", ""):
+        expected = fqdn + "."
+    elif tmpl_host.endswith("."):
+        expected = tmpl_host
+    else:
+        expected = f"{tmpl_host}.{fqdn}."
+    out = render_records(make_template([{"type": "TXT", "host": tmpl_host, "data": "x"}]), domain=ZONE, host=host,
+                         params={})
+    assert out[0].record.name == expected

@@ -101,3 +101,11 @@ def test_merging_is_idempotent_and_removal_restores(old: list[str], new: list[st
     # Removing exactly the keys that were added gives back the original terms.
     added = {t.key for t in merged.terms} - {t.key for t in existing.terms}
     assert [t.key for t in spf.remove(merged, added).terms] == [t.key for t in existing.terms]
+
+
+@given(st.lists(TERMS, min_size=1, max_size=5), st.lists(TERMS, min_size=1, max_size=5))
+def test_merging_two_rule_sets_is_commutative_up_to_order(a: list[str], b: list[str]) -> None:
+    ab = spf.merge(spf.merge(None, rules(" ".join(a)), qualifier="~"), rules(" ".join(b)), qualifier="~")
+    ba = spf.merge(spf.merge(None, rules(" ".join(b)), qualifier="~"), rules(" ".join(a)), qualifier="~")
+    assert sorted(t.text() for t in ab.terms) == sorted(t.text() for t in ba.terms)
+    assert ab.all_qualifier == ba.all_qualifier == "~"
