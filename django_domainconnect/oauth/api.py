@@ -22,6 +22,7 @@ from ..engine.types import Record
 from ..exceptions import BackendError, ConflictsFound, NotApplied, TemplateNotFound, ZoneNotAvailable
 from .bearer import BearerAuth, BearerError, authenticate_bearer, unauthorized
 from .params import ParamError, Params, request_params
+from .ratelimit import allowed
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
     def response(self) -> JsonResponse:
-        return _json({"code": self.code, "message": self.message, **self.extra}, status=self.status)
+        response = _json({"code": self.code, "message": self.message, **self.extra}, status=self.status)
+        if self.status == 429:
+            response["Retry-After"] = "60"
+        return response
 
 
 def _json(body: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -96,6 +100,8 @@ def _instance_id(params: Params) -> str | None:
 
 def _begin(request: HttpRequest) -> tuple[BearerAuth, Params]:
     auth = authenticate_bearer(request)
+    if not allowed("api", str(auth.grant.pk)):
+        raise ApiError(429, "rate_limited", "too many requests for this grant; retry later")
     try:
         params = request_params(request, repeatable=frozenset({"groupId"}))
     except ParamError as exc:

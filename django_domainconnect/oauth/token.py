@@ -19,6 +19,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from ..conf import dc_settings
 from .conf import oauth_settings
 from .params import ParamError, request_params
+from .ratelimit import allowed, too_many
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 RESPONSE_KEYS = ("access_token", "token_type", "expires_in", "refresh_token")
@@ -50,6 +51,8 @@ def token_view(request: HttpRequest) -> JsonResponse:
         response = token_error("invalid_request", "use POST", status=405)
         response["Allow"] = "POST"
         return response
+    if not allowed("token", request.META.get("REMOTE_ADDR", "")):
+        return _no_store(too_many({"error": "temporarily_unavailable", "error_description": "too many requests"}))
     try:
         params = request_params(request)
     except ParamError as exc:
@@ -78,3 +81,39 @@ def token_view(request: HttpRequest) -> JsonResponse:
         return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))
     data["token_type"] = "bearer"  # draft Table 14: MUST be "bearer" (DOT writes "Bearer")
     return _no_store(JsonResponse({k: data[k] for k in RESPONSE_KEYS if k in data}))
+
+
+@csrf_exempt
+@sensitive_post_parameters("client_secret", "token")
+@sensitive_variables("params", "body", "oauth_headers")
+def token_revoke_view(request: HttpRequest) -> JsonResponse:
+    """``POST {urlAPI}/v2/oauth/revoke`` (RFC 7009): a client gives up one of its own tokens.
+
+    A token of another client, or an unknown one, is answered 200 like a revoked one and left alone.
+    """
+    if request.method != "POST":
+        response = token_error("invalid_request", "use POST", status=405)
+        response["Allow"] = "POST"
+        return response
+    if not allowed("token", request.META.get("REMOTE_ADDR", "")):
+        return _no_store(too_many({"error": "temporarily_unavailable", "error_description": "too many requests"}))
+    try:
+        params = request_params(request)
+    except ParamError as exc:
+        return token_error("invalid_request", exc.message)
+    if "client_secret" in params.query_keys and not oauth_settings.ACCEPT_SECRET_IN_QUERY:
+        return token_error("invalid_request", "client_secret must not be sent in the query string")
+    core = OAuthLibCore()
+    oauth_headers = core.extract_headers(request)
+    oauth_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    oauth_headers.pop("CONTENT_TYPE", None)
+    body = urlencode(list(params.values.items()))
+    uri = f"{dc_settings.API_URL}/v2/oauth/revoke"
+    _headers, content, status = core.server.create_revocation_response(uri, "POST", body, oauth_headers)
+    if status == 200:
+        return _no_store(JsonResponse({}))
+    try:
+        data = json.loads(content or "{}")
+    except ValueError:
+        data = {}
+    return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))

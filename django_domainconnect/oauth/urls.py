@@ -15,7 +15,7 @@ from ..conf import dc_settings
 from .api import revert_view
 from .consent import consent_view
 from .grants import grants_view, revoke_view
-from .token import token_view
+from .token import token_revoke_view, token_view
 
 
 def _prefix(url: str | None) -> str:
@@ -33,6 +33,7 @@ API_PREFIX = _prefix(dc_settings.API_URL)
 
 urlpatterns = [
     path(f"{API_PREFIX}v2/oauth/access_token", token_view, name="oauth_token"),
+    path(f"{API_PREFIX}v2/oauth/revoke", token_revoke_view, name="oauth_revoke"),
     path(f"{ASYNC_PREFIX}v2/domainTemplates/providers/<str:provider_id>", consent_view, name="oauth_consent"),
     path(f"{ASYNC_PREFIX}v2/domainTemplates/providers/<str:provider_id>/services/<str:service_id>", consent_view,
          name="oauth_consent_service"),

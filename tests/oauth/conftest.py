@@ -41,6 +41,14 @@ DDNS_RECORDS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the (shared, local-memory) cache: start every test from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_template(db):
     from django_domainconnect import models

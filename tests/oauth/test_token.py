@@ -303,3 +303,48 @@ class TestPKCE:
 
     def test_confidential_client_may_skip_pkce_by_default(self, client, code):
         assert exchange(client, code).status_code == 200
+
+
+# -- RFC 7009 revocation and rate limits -----------------------------------------------------------------
+
+def test_revoke_endpoint(client, code):
+    first = exchange(client, code).json()
+    response = client.post("/v2/oauth/revoke", data=urlencode({"token": first["refresh_token"],
+                                                               "client_id": PROVIDER, "client_secret": SECRET}),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert_error(refresh(client, first["refresh_token"]), "invalid_grant")
+    checksum = hashlib.sha256(first["access_token"].encode()).hexdigest()
+    assert not get_access_token_model().objects.filter(token_checksum=checksum).exists()
+
+
+def test_revoke_endpoint_leaves_other_clients_tokens_alone(client, code):
+    from django_domainconnect.oauth.clients import create_client
+
+    first = exchange(client, code).json()
+    create_client("other.example", ["https://other.example/cb"], secret="other-secret-123456")
+    response = client.post("/v2/oauth/revoke", data=urlencode({"token": first["refresh_token"],
+                                                               "client_id": "other.example",
+                                                               "client_secret": "other-secret-123456"}),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert refresh(client, first["refresh_token"]).status_code == 200
+
+
+def test_revoke_endpoint_needs_client_authentication(client, code):
+    first = exchange(client, code).json()
+    response = client.post("/v2/oauth/revoke", data=urlencode({"token": first["refresh_token"],
+                                                               "client_id": PROVIDER, "client_secret": "wrong"}),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (400, 401)
+    assert refresh(client, first["refresh_token"]).status_code == 200
+
+
+def test_token_endpoint_rate_limit(client, code, settings):
+    settings.DOMAINCONNECT_OAUTH = {"RATE_LIMITS": {"token": (2, 60)}}
+    for _ in range(2):
+        assert post_form(client, {"grant_type": "refresh_token", "refresh_token": "x"}).status_code == 400
+    response = post_form(client, {"grant_type": "refresh_token", "refresh_token": "x"})
+    assert response.status_code == 429
+    assert response["Retry-After"]
+    assert response.json()["error"] == "temporarily_unavailable"
