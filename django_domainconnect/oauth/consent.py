@@ -29,7 +29,7 @@ from ..engine import names
 from ..engine.abnf import is_dc_id
 from ..engine.errors import EngineError
 from ..exceptions import TemplateNotFound, ZoneNotAvailable
-from ..views.display import clean_text, name_display, record_rows
+from ..views.display import clean_text, name_display, record_rows, variables_shape_targets
 from ..views.security import protected_page
 from .audit import audit_event
 from .models import Grant, ServiceProviderClient, code_hash
@@ -220,6 +220,20 @@ def _combinations(user: Any, req: ConsentRequest) -> list[Combination]:
     return out
 
 
+def _phishing_risk(templates: list[Any]) -> bool:
+    """``warnPhishing``, or variables that decide names/targets: later calls choose where traffic goes."""
+    from ..engine.template import parse_template
+
+    for template in templates:
+        try:
+            parsed = parse_template(template.body)
+        except EngineError:
+            return True
+        if parsed.warn_phishing or variables_shape_targets(parsed):
+            return True
+    return False
+
+
 def _binding(request: HttpRequest, req: ConsentRequest) -> dict[str, Any]:
     """What the approval must match: the user, the session, the exact request and the template versions."""
     session_key = request.session.session_key or ""
@@ -245,6 +259,7 @@ def _render(request: HttpRequest, req: ConsentRequest, *, message: str = "", sta
         "hosts": [name_display(f"{h}.{req.domain}") if h else name_display(req.domain) for h in req.hosts],
         "combinations": combos,
         "has_conflicts": any(c.delete or c.removed_instances for c in combos),
+        "warn": _phishing_risk(req.templates),
         "consent_token": token,
         "message": message,
         "action": request.get_full_path(),

@@ -233,3 +233,18 @@ def test_pkce_required_client_without_challenge(ready, sp_client):
 def test_values_are_escaped(ready, payload):
     html = ready.get(consent_url(token=payload, IP="198.51.100.7")).content.decode()
     assert payload not in html
+
+
+def test_phishing_warning_when_variables_choose_targets(ready):
+    # "web" points the apex A record at %IP%, chosen later by the Service Provider.
+    assert "dc-phishing" in ready.get(consent_url(scope="web")).content.decode()
+
+
+def test_no_phishing_warning_for_fixed_targets(ready):
+    assert "dc-phishing" not in ready.get(consent_url(scope="mail")).content.decode()
+
+
+def test_warn_phishing_flag(ready, make_template):
+    make_template("flagged", warnPhishing=True,
+                  records=[{"type": "TXT", "host": "@", "data": "fixed", "ttl": 300}])
+    assert "dc-phishing" in ready.get(consent_url(scope="flagged")).content.decode()
