@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from django_domainconnect import services
-from django_domainconnect.engine.errors import EngineError, TemplateError
+from django_domainconnect.engine.errors import EngineError, PlanError, TemplateError
 from django_domainconnect.engine.redirects import append_params
 from django_domainconnect.exceptions import (
     DomainConnectError,
@@ -26,13 +26,14 @@ from django_domainconnect.exceptions import (
 )
 from django_domainconnect.forms import ConsentForm
 
+from .audit import record_refusal
 from .consent_page import render_consent
 from .display import name_display
 from .outcome import allowed_redirect, error_response, success_location
 from .params import SyncRequest
 from .pending import PendingConsent, claim_nonce, recall_outcome, remember_outcome, take_pending
 from .security import apply_page_headers, protected_page
-from .sync import NOT_AVAILABLE, load_engine_template
+from .sync import CANNOT_COMBINE, NOT_AVAILABLE, load_engine_template, start_consent
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def consent(request: HttpRequest) -> HttpResponse:
                               signed=pending.signed)
 
     if action == "cancel":
+        record_refusal(request, action="declined", template=template, detail="the user cancelled on the consent page",
+                       domain=req.domain, host=req.host, params=req.params)
         outcome = {"kind": "cancelled",
                    "location": _error_location(req, engine_template, pending.signed, "access_denied",
                                                CANCEL_DESCRIPTION)}
@@ -119,8 +122,6 @@ def consent(request: HttpRequest) -> HttpResponse:
         return _replay(request, outcome)
 
     if template.version != pending.template_version:
-        from .sync import start_consent
-
         return start_consent(request, template, engine_template, req, signed=pending.signed, notice=CHANGED_NOTICE)
 
     try:
@@ -134,6 +135,8 @@ def consent(request: HttpRequest) -> HttpResponse:
                                                  notice=CHANGED_NOTICE))
     except ZoneNotAvailable:
         return fail(NOT_AVAILABLE, error="access_denied", status=403)
+    except PlanError:
+        return fail(CANNOT_COMBINE, error="invalid_request", status=400)
     except EngineError as exc:
         return fail(str(exc), error="invalid_request", status=400)
     except DomainConnectError as exc:

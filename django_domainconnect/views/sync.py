@@ -16,12 +16,13 @@ from django.http import HttpRequest, HttpResponse
 
 from django_domainconnect import services
 from django_domainconnect.conf import dc_settings
-from django_domainconnect.engine.errors import EngineError, SignatureError, TemplateError
+from django_domainconnect.engine.errors import EngineError, PlanError, SignatureError, TemplateError
 from django_domainconnect.engine.query import parse_query
 from django_domainconnect.engine.signatures import key_lookup_name, split_signed_query, verify_signed_query
 from django_domainconnect.engine.template import parse_template
 from django_domainconnect.exceptions import DomainConnectError, TemplateNotFound, ZoneNotAvailable
 
+from .audit import record_refusal
 from .consent_page import render_consent
 from .outcome import error_response
 from .params import SyncRequest, SyncRequestError, is_dc_id, redirect_target, validate_sync_request
@@ -30,6 +31,7 @@ from .security import apply_page_headers, protected_page
 logger = logging.getLogger(__name__)
 
 NOT_AVAILABLE = "This domain cannot be changed from this account."
+CANNOT_COMBINE = "The template cannot be combined with the domain's existing records."
 
 
 def raw_query_bytes(request: HttpRequest) -> bytes:
@@ -83,6 +85,8 @@ def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpR
         refusal = _check_signature(raw, engine_template)
         if refusal is not None:
             error, description, details = refusal
+            record_refusal(request, action="refused", template=template, detail=description,
+                           domain=query.get("domain", ""), host=query.get("host", ""), params=query)
             return fail(description, error=error, status=503 if error == "temporarily_unavailable" else 400,
                         details=details)
         signed = True
@@ -114,7 +118,14 @@ def start_consent(request: HttpRequest, template: Any, engine_template: Any, req
         result = services.plan(user=request.user, domain=req.domain, host=req.host, template=template,
                                params=req.params, group_ids=req.group_ids, instance_id=req.instance_id)
     except ZoneNotAvailable:
+        record_refusal(request, action="refused", template=template, detail="zone not available to this user",
+                       domain=req.domain, host=req.host, params=req.params)
         return fail(NOT_AVAILABLE, error="access_denied", status=403)
+    except PlanError as exc:
+        # About the zone's existing content (e.g. its SPF record): the Service Provider gets a vague text.
+        logger.info("DOMAINCONNECT: %s/%s cannot be planned on %s: %s", template.provider_id,
+                    template.service_id, req.domain, exc)
+        return fail(CANNOT_COMBINE, error="invalid_request", status=400)
     except EngineError as exc:
         return fail(str(exc), error="invalid_request", status=400)
     except DomainConnectError:

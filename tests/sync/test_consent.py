@@ -328,3 +328,39 @@ def test_variables_bad_values_are_refused_with_nothing_written(client, make_temp
     assert response.status_code == 302
     assert "error=invalid_request" in response["Location"]
     assert zones.write_count == 0
+
+
+def test_posted_fields_cannot_change_what_is_applied(client, make_template, zones, alice):
+    """Only the nonce is read from the POST: the plan applied is the one stored when the page was shown."""
+    make_template(syncRedirectDomain=None)
+    client.force_login(alice)
+    _, nonce = show(client)
+    response = client.post(CONSENT, {"nonce": nonce, "action": "approve", "IP": "6.6.6.6", "domain": "bob.example",
+                                     "host": "evil", "groupId": "x", "redirect_uri": "https://evil.example/"})
+    assert response.status_code == 200
+    assert a_records(zones) == {"198.51.100.7"}
+    assert zones.records("bob.example") == []
+    assert "evil.example" not in response.content.decode()
+
+
+def test_refusals_and_cancels_are_audited_without_secrets(client, make_template, zones, alice):
+    make_template()
+    client.force_login(alice)
+    client.get(apply_url(query=default_query(domain="bob.example")))
+    refused = models.AuditEvent.objects.get(action="refused")
+    assert refused.outcome == "failure" and refused.flow == "sync" and refused.domain == "bob.example"
+    assert refused.user == alice
+    _, nonce = show(client)
+    client.post(CONSENT, {"nonce": nonce, "action": "cancel"})
+    declined = models.AuditEvent.objects.get(action="declined")
+    assert declined.domain == "example.com" and declined.params["IP"] == "198.51.100.7"
+    assert not models.AuditEvent.objects.filter(outcome="success").exists()
+
+
+def test_require_signatures_refuses_unsigned_templates(client, make_template, zones, alice, settings):
+    make_template(syncRedirectDomain=None)
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "REQUIRE_SIGNATURES": True}
+    client.force_login(alice)
+    response = client.get(apply_url(query=default_query()))
+    assert response.status_code == 400
+    assert b"only accepts signed templates" in response.content
