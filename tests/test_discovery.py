@@ -141,3 +141,10 @@ def test_template_query_dotdot_is_just_an_id(client, memory_backend):
     response = client.get("/v2/domainTemplates/providers/../services/..")
     assert response.status_code == 200
     assert response.json()["providerId"] == ".."
+
+
+def test_settings_without_async_subapp_omits_url_async_ux(client, zone, settings):
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "django_domainconnect.oauth"]
+    body = client.get("/v2/example.com/settings").json()
+    assert "urlAsyncUX" not in body
+    assert body["urlSyncUX"] == "https://dns.example.net"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
@@ -46,11 +47,13 @@ def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
         "providerName": dc_settings.PROVIDER_NAME,
         "providerDisplayName": dc_settings.PROVIDER_DISPLAY_NAME,
         "urlSyncUX": dc_settings.SYNC_UX_URL,
-        "urlAsyncUX": dc_settings.ASYNC_UX_URL,
         "urlAPI": dc_settings.API_URL,
         "width": int(dc_settings.WIDTH),
         "height": int(dc_settings.HEIGHT),
     }
+    # Draft Table 5: without urlAsyncUX a provider does not offer the async flow — so only with its sub-app.
+    if apps.is_installed("django_domainconnect.oauth"):
+        body["urlAsyncUX"] = dc_settings.ASYNC_UX_URL
     control_panel = backend.control_panel_url(zone)
     if control_panel:
         body["urlControlPanel"] = control_panel
