@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, JsonResponse
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
@@ -47,7 +48,8 @@ def _token_family(access_token: Any) -> Any:
 
 
 def authenticate_bearer(request: HttpRequest) -> BearerAuth:
-    if "access_token=" in request.META.get("QUERY_STRING", ""):
+    query = request.META.get("QUERY_STRING", "")
+    if any(key == "access_token" for key, _ in parse_qsl(query, keep_blank_values=True)):
         raise BearerError("send the access token in the Authorization header, not in the URL")
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, value = header.partition(" ")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from oauth2_provider.settings import oauth2_settings
 
 from ..models import AppliedTemplate
 from ..views.display import clean_text, name_display
@@ -19,6 +23,8 @@ from .models import Grant
 @login_required
 def grants_view(request: HttpRequest) -> HttpResponse:
     grants = list(Grant.objects.filter(user=request.user).select_related("client"))
+    # A consent whose code was never exchanged gives no access once the code has expired: not worth listing.
+    pending_since = timezone.now() - timedelta(seconds=oauth2_settings.AUTHORIZATION_CODE_EXPIRE_SECONDS)
     applied = AppliedTemplate.objects.filter(grant_id__in=[g.pk for g in grants]).prefetch_related("records")
     by_grant: dict[int, list[AppliedTemplate]] = {}
     for row in applied:
@@ -33,7 +39,7 @@ def grants_view(request: HttpRequest) -> HttpResponse:
             "applied": by_grant.get(g.pk, []),
         }
         for g in grants
-        if g.code_used_at is not None or g.is_active
+        if g.code_used_at is not None or (g.is_active and g.created > pending_since)
     ]
     return render(request, "django_domainconnect/oauth/grants.html",
                   {"active": [r for r in rows if r["grant"].is_active],

@@ -55,6 +55,16 @@ class ServiceProviderClient(models.Model):
     def __str__(self) -> str:
         return self.provider_id
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        app = getattr(self, "application", None)
+        if app is not None and app.client_id != self.provider_id:
+            # Real clients send client_id={providerId}; any other id could never start a consent.
+            raise ValidationError({"application": "The application's client id must equal the providerId."})
+        if app is not None and app.authorization_grant_type != app.GRANT_AUTHORIZATION_CODE:
+            raise ValidationError({"application": "The application must use the authorization-code grant."})
+
     @property
     def is_public(self) -> bool:
         return self.application.client_type == self.application.CLIENT_PUBLIC

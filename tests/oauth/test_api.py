@@ -294,3 +294,8 @@ def test_api_rate_limit_per_grant(client, tokens, zones, settings):
     assert response.status_code == 429
     assert response["Retry-After"]
     assert ("home.example.com.", "A", "198.51.100.9") not in records(zones)
+
+
+def test_a_variable_named_like_access_token_is_not_mistaken(client, tokens, zones):
+    path = apply_path("web", force="1", my_access_token="x", **WEB)
+    assert post(client, path, tokens.access_token).status_code == 200

@@ -190,3 +190,28 @@ def test_command_refuses_a_second_client_for_a_provider(db):
 def test_command_secret_and_public_are_exclusive(db):
     with pytest.raises(CommandError):
         run("--provider-id", "a.example", "--redirect-uri", "https://a.example/cb", "--secret", "x", "--public")
+
+
+def test_unexchanged_expired_consents_are_not_listed(client, alice, zones, templates, sp_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.oauth.conftest import approve, consent_url
+
+    client.force_login(alice)
+    approve(client, consent_url(scope="web"))
+    assert client.get(GRANTS).content.decode().count("Revoke access") == 1  # the code may still be swapped
+    Grant.objects.update(created=timezone.now() - timedelta(hours=1))
+    assert client.get(GRANTS).content.decode().count("Revoke access") == 0
+
+
+def test_client_profile_must_match_its_application(db):
+    from django.core.exceptions import ValidationError
+
+    from django_domainconnect.oauth.clients import create_client
+
+    profile = create_client("a.example", ["https://a.example/cb"], secret="s" * 20).client
+    profile.provider_id = "b.example"
+    with pytest.raises(ValidationError):
+        profile.full_clean()
