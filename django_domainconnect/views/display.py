@@ -47,12 +47,36 @@ def is_display_name(value: str) -> bool:
     return True
 
 
+# Scripts whose letters are routinely passed off as Latin (UTS #39 confusables, simplified), and the
+# lower-case letters of them that look like Latin letters in a browser's address bar.
+_CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK", "ARMENIAN"})
+_LATIN_LOOKALIKES = frozenset("аеорсухіјѕԁһӏԛԝүɡοαιкνρτυхωզհոսօ")
+
+
+def _script(char: str) -> str:
+    return unicodedata.name(char, "UNKNOWN").split(" ")[0]
+
+
+def looks_deceptive(name: str) -> bool:
+    """True when a label mixes Latin/Cyrillic/Greek/Armenian letters, or is made only of non-Latin
+    letters that look Latin (``аррӏе`` for ``apple``): the page then points at the A-label."""
+    for label in name.split("."):
+        letters = [c for c in label if c.isalpha()]
+        scripts = {_script(c) for c in letters} & _CONFUSABLE_SCRIPTS
+        if len(scripts) > 1:
+            return True
+        if letters and "LATIN" not in scripts and scripts and all(c in _LATIN_LOOKALIKES for c in letters):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class NameDisplay:
     """A DNS name shown both ways: ``unicode`` for people, ``ascii`` (A-label) for the truth."""
 
     ascii: str
     unicode: str
+    deceptive: bool = False
 
     @property
     def is_idn(self) -> bool:
@@ -64,7 +88,8 @@ class NameDisplay:
 
 def name_display(name: str) -> NameDisplay:
     ascii_name = name.rstrip(".").lower()
-    return NameDisplay(ascii=ascii_name, unicode=clean_text(to_unicode_name(ascii_name)))
+    shown = clean_text(to_unicode_name(ascii_name))
+    return NameDisplay(ascii=ascii_name, unicode=shown, deceptive=shown != ascii_name and looks_deceptive(shown))
 
 
 def https_logo(url: str | None) -> str | None:

@@ -72,6 +72,26 @@ def test_idn_domain_is_shown_as_u_label_and_a_label(client, make_template, memor
     body = response.content.decode()
     assert response.status_code == 200
     assert "аррӏе.com" in body and "xn--80ak6aa92e.com" in body
+    assert "dc-deceptive" in body  # whole-script Cyrillic look-alike of apple.com is called out
+
+
+def test_ordinary_idn_is_not_called_deceptive(client, make_template, memory_backend, alice):
+    memory_backend.add_zone("xn--bcher-kva.de", owners=["alice"])
+    make_template()
+    client.force_login(alice)
+    body = client.get(apply_url(query=default_query(domain="bücher.de"))).content.decode()
+    assert "bücher.de" in body and "xn--bcher-kva.de" in body
+    assert "dc-deceptive" not in body
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("аррӏе.com", True), ("pаypal.com", True), ("paypal.com", False), ("bücher.de", False),
+    ("москва.рф", False), ("例え.jp", False),
+])
+def test_looks_deceptive(name, expected):
+    from django_domainconnect.views.display import looks_deceptive
+
+    assert looks_deceptive(name) is expected
 
 
 PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>']
