@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from . import models
 from .backends import get_backend
@@ -181,6 +181,7 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
         backend = get_backend()
         with transaction.atomic():
             with backend.lock(zone):
+                _recheck_owner(backend, user, zone)
                 result = _plan(backend, zone, host=host, template=template, params=params, group_ids=group_ids,
                                instance_id=instance_id, rows=applied_instances(zone.domain))
                 audit.host = result.host
@@ -196,6 +197,8 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
                                     instance_id=the_plan.new_instance.instance_id if the_plan.new_instance else "")
                 # Last, so a database failure above never leaves the zone written without state.
                 _write(backend, zone, the_plan)
+    except DatabaseError as exc:
+        raise _database_failure(audit, exc) from exc
     except Exception as exc:
         audit.write_failure(exc)
         raise
@@ -203,6 +206,12 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
     transaction.on_commit(lambda: template_applied.send(sender=models.AppliedTemplate, applied=applied,
                                                         outcome=outcome, user=user, flow=flow))
     return outcome
+
+
+def _recheck_owner(backend: BaseDNSBackend, user: Any, zone: Zone) -> None:
+    """Ownership again under the lock: a transfer racing with the apply must not slip through."""
+    if not backend.user_can_manage(user, zone):
+        raise ZoneNotAvailable()
 
 
 def _write(backend: BaseDNSBackend, zone: Zone, the_plan: Plan) -> None:
@@ -215,6 +224,14 @@ def _write(backend: BaseDNSBackend, zone: Zone, the_plan: Plan) -> None:
     except Exception as exc:  # the host's own errors: logged with traceback, surfaced as BackendError
         logger.exception("DOMAINCONNECT: backend failed writing zone %s", zone.domain)
         raise BackendError() from exc
+
+
+def _database_failure(audit: _AuditContext, exc: DatabaseError) -> BackendError:
+    """A state/audit write or the COMMIT failed: the transaction rolled back, so nothing changed (a clear
+    "try again" for the caller, not a 500). Lock timeouts and deadlocks are OperationalErrors too."""
+    logger.exception("DOMAINCONNECT: database error during %s on %s", audit.action, audit.domain)
+    audit.write_failure(exc)
+    return BackendError(code="temporarily_unavailable")
 
 
 def _store_apply(the_plan: Plan, *, template: models.Template, user: Any, flow: str, client_id: str | None,
@@ -280,6 +297,7 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
         backend = get_backend()
         with transaction.atomic():
             with backend.lock(zone):
+                _recheck_owner(backend, user, zone)
                 rows = applied_instances(zone.domain)
                 targets = [r for r in rows if r.host == norm_host and r.provider_id == provider_id
                            and r.service_id == service_id and (instance_id is None or r.instance_id == instance_id)]
@@ -307,6 +325,8 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
                 combined = _combine(zone.domain, norm_host, provider_id, service_id, plans)
                 event = audit.write(success=True, plan=combined, instance_id=",".join(ids))
                 _write(backend, zone, combined)
+    except DatabaseError as exc:
+        raise _database_failure(audit, exc) from exc
     except Exception as exc:
         audit.write_failure(exc)
         raise

@@ -562,3 +562,19 @@ def test_spf_merge_apply_then_revert_restores_the_record(zone, alice):
     assert "include:_spf.sp.example" in merged.data and "mx" in merged.data
     services.revert(user=alice, domain="example.com", provider_id="sp.example", service_id="spf", flow="sync")
     assert zone.records("example.com") == original
+
+
+def test_ownership_rechecked_under_the_lock(zone, alice, web, monkeypatch):
+    from django_domainconnect.backends.base import BaseDNSBackend
+
+    original = BaseDNSBackend.lock
+
+    def lock_then_transfer(self, z):
+        zone.set_owners("example.com", ["someone-else"])  # the domain changes hands while we wait
+        return original(self, z)
+
+    monkeypatch.setattr(type(zone), "lock", lock_then_transfer)
+    with pytest.raises(ZoneNotAvailable):
+        do_apply(alice, web)
+    assert zone.records("example.com") == [APEX_A]
+    assert not AppliedTemplate.objects.exists()
