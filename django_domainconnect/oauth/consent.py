@@ -35,6 +35,7 @@ from .audit import audit_event
 from .models import Grant, ServiceProviderClient, code_hash
 from .params import ParamError, _decode_pairs
 from .scopes import parse_scope
+from .signals import grant_created
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,7 @@ def _decide(request: HttpRequest, req: ConsentRequest, core: OAuthLibCore) -> Ht
             domain=req.domain, hosts=req.hosts, template_versions={t.service_id: t.version for t in req.templates},
             code_hash=code_hash(code),
         )
+        transaction.on_commit(lambda: grant_created.send(sender=Grant, grant=grant, user=grant.user))
         audit_event(request, action="grant", success=True, client=req.client, domain=req.domain, grant=grant,
                     detail=f"scope {' '.join(req.service_ids)}; hosts {','.join(h or '@' for h in req.hosts)}")
     return HttpResponseRedirect(location)

@@ -131,12 +131,15 @@ class Grant(models.Model):
 
     def revoke(self, reason: str = "revoked") -> None:
         """Stop the grant: its unexchanged code, access tokens and refresh tokens stop working at once."""
+        from .signals import grant_revoked
+
         with transaction.atomic():
             locked = Grant.objects.select_for_update().get(pk=self.pk)
             if locked.revoked_at is None:
                 locked.revoked_at = timezone.now()
                 locked.revoked_reason = reason[:64]
                 locked.save(update_fields=["revoked_at", "revoked_reason"])
+                transaction.on_commit(lambda: grant_revoked.send(sender=Grant, grant=locked, reason=reason))
             self.revoked_at, self.revoked_reason = locked.revoked_at, locked.revoked_reason
             revoke_tokens(self)
 

@@ -215,3 +215,30 @@ def test_client_profile_must_match_its_application(db):
     profile.provider_id = "b.example"
     with pytest.raises(ValidationError):
         profile.full_clean()
+
+
+def test_grant_signals(client, alice, zones, templates, sp_client, django_capture_on_commit_callbacks):
+    from django_domainconnect.oauth.signals import grant_created, grant_revoked
+    from tests.oauth.conftest import approve, consent_url
+
+    seen = []
+
+    def created(sender, grant, user, **kwargs):
+        seen.append(("created", grant.pk, user.username))
+
+    def revoked(sender, grant, reason, **kwargs):
+        seen.append(("revoked", grant.pk, reason))
+
+    grant_created.connect(created)
+    grant_revoked.connect(revoked)
+    try:
+        client.force_login(alice)
+        with django_capture_on_commit_callbacks(execute=True):
+            approve(client, consent_url(scope="web"))
+        grant = Grant.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/domain-connect/grants/{grant.pk}/revoke")
+    finally:
+        grant_created.disconnect(created)
+        grant_revoked.disconnect(revoked)
+    assert seen == [("created", grant.pk, "alice"), ("revoked", grant.pk, "revoked by user")]
