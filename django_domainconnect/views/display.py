@@ -116,6 +116,7 @@ class RecordRow:
     data_unicode: str | None  # target name as U-label when the data is an IDN host name
     reason: str = ""
     highlight: bool = False
+    data_deceptive: bool = False  # the U-label target looks like a Latin name it is not
 
 
 def _data_unicode(record: Record) -> str | None:
@@ -130,12 +131,14 @@ def record_rows(records: Iterable[Record], *, highlight: bool = False,
     """Rows for the records table, sorted by owner then type so the page reads like a zone file."""
     rows = []
     for record in sorted(records, key=lambda r: (r.name, r.type, r.data)):
+        shown = _data_unicode(record)
         rows.append(RecordRow(
             type=record.type,
             name=name_display(record.name),
             ttl=record.ttl,
             data=clean_text(record.data),
-            data_unicode=_data_unicode(record),
+            data_unicode=shown,
+            data_deceptive=bool(shown) and looks_deceptive(shown or ""),
             reason=clean_text((reasons or {}).get(record.key(), "")),
             highlight=highlight,
         ))

@@ -384,3 +384,11 @@ def test_require_signatures_refuses_unsigned_templates(client, make_template, zo
     response = client.get(apply_url(query=default_query()))
     assert response.status_code == 400
     assert b"only accepts signed templates" in response.content
+
+
+def test_look_alike_record_target_is_called_out(client, make_template, zones, alice):
+    make_template(records=[{"type": "CNAME", "host": "www", "pointsTo": "xn--80ak6aa92e.com", "ttl": 3600}])
+    client.force_login(alice)
+    body = show(client)[0].content.decode()
+    assert "xn--80ak6aa92e.com." in body and "аррӏе.com" in body
+    assert "this target uses letters" in body
