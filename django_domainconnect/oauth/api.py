@@ -19,7 +19,14 @@ from ..engine import names
 from ..engine.abnf import is_dc_id
 from ..engine.errors import EngineError
 from ..engine.types import Record
-from ..exceptions import BackendError, ConflictsFound, NotApplied, TemplateNotFound, ZoneNotAvailable
+from ..exceptions import (
+    BackendError,
+    ConflictsFound,
+    DomainConnectError,
+    NotApplied,
+    TemplateNotFound,
+    ZoneNotAvailable,
+)
 from .bearer import BearerAuth, BearerError, authenticate_bearer, unauthorized
 from .params import ParamError, Params, request_params
 from .ratelimit import allowed
@@ -161,6 +168,8 @@ def api_apply(request: HttpRequest, provider_id: str, service_id: str) -> JsonRe
         return ApiError(503, exc.code, exc.message).response()
     except EngineError as exc:
         return ApiError(400, exc.code, exc.message).response()
+    except DomainConnectError as exc:  # any other refusal of the services layer: nothing was written
+        return ApiError(400, exc.code, exc.message).response()
     plan = outcome.plan
     instance = plan.new_instance
     return _json({
@@ -200,6 +209,8 @@ def api_revert(request: HttpRequest, provider_id: str, service_id: str) -> JsonR
     except BackendError as exc:
         return ApiError(503, exc.code, exc.message).response()
     except EngineError as exc:
+        return ApiError(400, exc.code, exc.message).response()
+    except DomainConnectError as exc:  # any other refusal of the services layer: nothing was written
         return ApiError(400, exc.code, exc.message).response()
     return _json({
         "code": "200",

@@ -248,3 +248,14 @@ def test_warn_phishing_flag(ready, make_template):
     make_template("flagged", warnPhishing=True,
                   records=[{"type": "TXT", "host": "@", "data": "fixed", "ttl": 300}])
     assert "dc-phishing" in ready.get(consent_url(scope="flagged")).content.decode()
+
+
+@pytest.mark.parametrize("decision, key", [("allow", "code"), ("deny", "error")])
+def test_redirect_uri_with_a_query_keeps_it(client, alice, zones, templates, decision, key):
+    from django_domainconnect.oauth.clients import create_client
+
+    create_client(PROVIDER, [REDIRECT + "?tenant=7"], secret="x" * 20)
+    client.force_login(alice)
+    response = approve(client, consent_url(redirect_uri=REDIRECT + "?tenant=7"), decision=decision)
+    params = location_params(response)
+    assert params["tenant"] == "7" and key in params and params["state"] == "st-1"
