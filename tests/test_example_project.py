@@ -325,6 +325,40 @@ def test_consent_pages_carry_the_registrars_brand():
     assert "dc-main" in html  # still the app's page structure around the brand
 
 
+# -- the whole sync flow on the registrar's own zones -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_signed_demo_link_applies_to_the_registrars_zone(client, demo_key_dir):
+    """Builder link → key from a loopback DNS server → consent → approve → rows in registrar.models."""
+    from django.conf import settings
+
+    from django_domainconnect.testing.dnsserver import LoopbackDNSServer
+
+    with override_settings(DEMO_DIR=demo_key_dir, ROOT_URLCONF="registrar_site.urls"):
+        call_command("seed_demo", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+        assert Domain.objects.filter(name="example.com").exists()
+        with LoopbackDNSServer(demo_dns_records()) as ns, override_settings(DOMAINCONNECT={
+            **settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend",
+            "DNS_NAMESERVERS": [ns.nameserver], "KEY_CACHE_TIMEOUT": 0,
+        }):
+            template = parse_template((DEMO_TEMPLATES_DIR / "demoservice.example.signed.json").read_text())
+            link = build_apply_link(template, {"domain": "example.com", "host": "cdn", "cdnid": "s9", "token": "t9"},
+                                    sync_ux_url="", private_key=private_key_pem())
+            client.login(username="demo", password="demo")
+            consent = client.get(link)
+            assert consent.status_code == 200, consent.content.decode()[-1500:]
+            assert any(q[0] == f"{DEMO_KEY_LABEL}.demoservice.example.org." for q in ns.queries)
+            nonce = re.search(rb'name="nonce" value="([^"]+)"', consent.content).group(1).decode()
+            done = client.post("/domainconnect/consent", {"nonce": nonce, "action": "approve"})
+            assert done.status_code in (200, 302, 303)
+    written = set(Record.objects.filter(domain__name="example.com").values_list("name", "type", "data"))
+    assert ("cdn.example.com.", "CNAME", "s9.cdn.demoservice.example.org.") in written
+    assert ("_cdn-verify.cdn.example.com.", "TXT", '"t9"') in written
+    soa = Record.objects.get(domain__name="example.com", type="SOA").data.split()[2]
+    assert int(soa) > 2026010100
+
+
 # -- demo DNS -----------------------------------------------------------------------------------------------
 
 
