@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 
 from django_domainconnect import services
 from django_domainconnect.conf import dc_settings
@@ -47,6 +50,17 @@ def not_found(request: HttpRequest) -> HttpResponse:
     """Unknown or malformed ids: a generic 404 (no ids, paths or exception text echoed)."""
     return error_response(request, error="invalid_request", status=404, title="Not found",
                           description="This service is not supported here.")
+
+
+def login_next(request: HttpRequest) -> str:
+    """Where the login page sends the user back: this apply link with its query byte-exact, so a signature
+    still verifies after login. Relative, unless the login page lives on another host; the absolute form
+    then comes from ``SYNC_UX_URL`` (configuration), never from the request's Host header."""
+    path = request.get_full_path()
+    if not urlsplit(resolve_url(settings.LOGIN_URL)).netloc:
+        return path
+    base = urlsplit(dc_settings.SYNC_UX_URL)
+    return f"{base.scheme}://{base.netloc}{path}"
 
 
 def load_engine_template(template: Any) -> Any:
@@ -99,8 +113,7 @@ def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpR
         return fail(exc.description, error=exc.error, status=exc.status, signed=signed)
 
     if not request.user.is_authenticated:
-        # The full path keeps the raw query byte-exact, so a signature still verifies after login.
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(login_next(request))
 
     return start_consent(request, template, engine_template, req, signed=signed)
 

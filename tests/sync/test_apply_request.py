@@ -155,3 +155,13 @@ def test_get_never_writes_even_with_confirm_params(client, make_template, zones,
     response = client.get(apply_url(query=default_query(confirm="1", action="approve", force="1")))
     assert response.status_code == 200
     assert_nothing_written(zones)
+
+
+def test_login_on_another_host_gets_an_absolute_next_from_configuration(client, make_template, zones, settings):
+    make_template()
+    settings.LOGIN_URL = "https://login.example.net/sso"
+    raw = "domain=example.com&IP=198.51.100.7&token=t"
+    response = client.get(apply_url(query=raw), HTTP_HOST="localhost")
+    location = urlsplit(response["Location"])
+    assert (location.netloc, location.path) == ("login.example.net", "/sso")
+    assert parse_qs(location.query)["next"] == ["https://dns.example.net" + apply_url(query=raw)]
