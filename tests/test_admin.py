@@ -29,6 +29,8 @@ def staff(django_user_model):
 
 def test_add_template_by_text(admin_client):
     url = reverse("admin:django_domainconnect_template_add")
+    page = admin_client.get(url)
+    assert page.status_code == 200 and b'name="body_text"' in page.content and b'name="upload"' in page.content
     response = admin_client.post(url, {"enabled": "on", "body_text": json.dumps(body()),
                                        **_inline_mgmt()})
     assert response.status_code == 302, response.content

@@ -503,7 +503,7 @@ def test_zone_state_machine(memory_backend, alice):
             except BackendError:
                 assert self.snapshot() == before
             finally:
-                memory_backend.fail_on_write(0)
+                memory_backend.fail_on_write(None)
 
         @rule(sid=names)
         def revert(self, sid):

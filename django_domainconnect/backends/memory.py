@@ -77,8 +77,9 @@ class MemoryBackend(BaseDNSBackend):
         with self._mutex:
             return sorted(self._zones[domain]["records"].values())
 
-    def fail_on_write(self, k: int, exc: Exception | None = None) -> None:
-        """Make the k-th record write (1-based; deletes and adds both count) of later applies raise."""
+    def fail_on_write(self, k: int | None, exc: Exception | None = None) -> None:
+        """Make the k-th record write (1-based; deletes and adds both count) of later applies raise;
+        ``None`` switches failure injection off again."""
         self._fail_at = k
         self._fail_exc = exc
 
