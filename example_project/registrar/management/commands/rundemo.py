@@ -27,7 +27,8 @@ class Command(RunserverCommand):
         # A process-local settings change through override_settings, so dc_settings hears about it:
         # the app's key lookups go to the loopback server from now on.
         override_settings(
-            DOMAINCONNECT={**settings.DOMAINCONNECT, "DNS_NAMESERVERS": [dns_server.nameserver]}
+            DOMAINCONNECT={**settings.DOMAINCONNECT, "DNS_NAMESERVERS": [dns_server.nameserver]},
+            SETTINGS_MODULE=settings.SETTINGS_MODULE,  # keeps runserver's banner naming the settings
         ).enable()
         self.print_banner(dns_server.nameserver, sorted(records))
         try:
