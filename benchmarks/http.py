@@ -203,6 +203,7 @@ def main() -> None:
     apply_path = f"/v2/domainTemplates/providers/{PROVIDER}/services/{SERVICE}/apply"
     endpoints = [
         Endpoint("ceiling: trivial JSON view", "GET", "/bench/ping", {}),
+        Endpoint("trivial JSON view + 1 query", "GET", "/bench/ping-db", {}),
         Endpoint(f"settings ({args.small:,} records)", "GET", f"/v2/{small}/settings", {}),
         Endpoint(f"settings ({args.large:,} records)", "GET", f"/v2/{large}/settings", {}),
         Endpoint(f"template query ({args.templates:,} templates)", "GET",
