@@ -39,6 +39,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_TXT_RDATA = 65535
 
 
+class OwnerNameError(HostError, RenderError):
+    """A rendered owner name is malformed or outside the zone: a host problem and an invalid record at once,
+    so callers catching either class see it (code ``invalid_host``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedRecord:
     """One rendered template record. ``record`` is ``None`` only for SPFM, whose ``spf_rules`` (rendered
@@ -116,23 +121,23 @@ class _Renderer:
             if "@" in value or "*" in value or value.endswith("."):
                 # Only a literal "@" means the apex and only the template may make a name absolute or a
                 # wildcard: a request value must not move records elsewhere (SECURITY.md check 51).
-                raise HostError(f"the value of '{name}' ('{value}') may not contain '@' or '*' or end with '.'",
+                raise OwnerNameError(f"the value of '{name}' ('{value}') may not contain '@' or '*' or end with '.'",
                                 code="invalid_host", record_index=rec.index, field=field)
         rendered = self.sub(text, rec, field)
         absolute = text.endswith(".")
         if not absolute and rendered.endswith("."):
-            raise HostError(f"host '{rendered}' has an empty label", record_index=rec.index, field=field)
+            raise OwnerNameError(f"host '{rendered}' has an empty label", record_index=rec.index, field=field)
         try:
             if rendered in ("", "@"):
                 return self.fqdn + "."
             name = to_alabel_name(rendered, what=field, allow_underscore=True, allow_wildcard=True)
         except HostError as exc:
-            raise HostError(exc.message, record_index=rec.index, field=field) from None
+            raise OwnerNameError(exc.message, record_index=rec.index, field=field) from None
         full = name if absolute else f"{name}.{self.fqdn}"
         if absolute and not is_subdomain(full, self.domain):
-            raise HostError(f"'{rendered}' is outside the zone {self.domain}", record_index=rec.index, field=field)
+            raise OwnerNameError(f"'{rendered}' is outside the zone {self.domain}", record_index=rec.index, field=field)
         if len(full) > MAX_NAME:
-            raise HostError(f"owner name '{full}' is longer than {MAX_NAME} characters",
+            raise OwnerNameError(f"owner name '{full}' is longer than {MAX_NAME} characters",
                             record_index=rec.index, field=field)
         return full + "."
 
@@ -272,7 +277,7 @@ class _Renderer:
         protocol = self.underscore_label(rec.protocol, rec, "protocol")
         owner = f"{service}.{protocol}.{base}"
         if len(owner) - 1 > MAX_NAME:
-            raise HostError(f"owner name '{owner}' is too long", record_index=rec.index, field="name")
+            raise OwnerNameError(f"owner name '{owner}' is too long", record_index=rec.index, field="name")
         target = self.target(rec.target, rec, "target", root_ok=True)
         text = (f"{self.uint16(rec.priority, rec, 'priority')} {self.uint16(rec.weight, rec, 'weight')} "
                 f"{self.uint16(rec.port, rec, 'port')} {target}")

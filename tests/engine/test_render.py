@@ -390,3 +390,9 @@ def test_ttl_policy_bounds() -> None:
     policy = Policy(default_ttl=900, min_ttl=60, max_ttl=1200)
     assert one({"type": "A", "host": "@", "pointsTo": "192.0.2.1", "ttl": 30}, policy=policy).ttl == 60
     assert one({"type": "A", "host": "@", "pointsTo": "192.0.2.1"}, policy=policy).ttl == 900
+
+
+def test_owner_name_errors_are_both_host_and_render_errors() -> None:
+    with pytest.raises(RenderError) as exc:
+        one({"type": "TXT", "host": "evil.com.", "data": "x"})
+    assert isinstance(exc.value, HostError) and exc.value.code == "invalid_host"
