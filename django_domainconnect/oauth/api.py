@@ -29,7 +29,6 @@ from ..exceptions import (
 )
 from .bearer import BearerAuth, BearerError, authenticate_bearer, unauthorized
 from .params import ParamError, Params, request_params
-from .ratelimit import allowed
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +44,7 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
     def response(self) -> JsonResponse:
-        response = _json({"code": self.code, "message": self.message, **self.extra}, status=self.status)
-        if self.status == 429:
-            response["Retry-After"] = "60"
-        return response
+        return _json({"code": self.code, "message": self.message, **self.extra}, status=self.status)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -107,8 +103,6 @@ def _instance_id(params: Params) -> str | None:
 
 def _begin(request: HttpRequest) -> tuple[BearerAuth, Params]:
     auth = authenticate_bearer(request)
-    if not allowed("api", str(auth.grant.pk)):
-        raise ApiError(429, "rate_limited", "too many requests for this grant; retry later")
     try:
         params = request_params(request, repeatable=frozenset({"groupId"}))
     except ParamError as exc:

@@ -23,8 +23,6 @@ DEFAULTS: dict[str, Any] = {
     # Draft §8.4.4 says the token endpoint SHALL accept client_secret in the query string, RFC 6749
     # §2.3.1 says it MUST NOT; real clients (the domain-connect library's refresh, exampleservice) do it.
     "ACCEPT_SECRET_IN_QUERY": True,
-    # (requests, seconds) per client IP on the token endpoint and per grant on the API; None = no limit.
-    "RATE_LIMITS": {"token": (120, 60), "api": (600, 60)},
 }
 
 

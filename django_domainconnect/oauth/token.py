@@ -19,7 +19,6 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from ..conf import dc_settings
 from .conf import oauth_settings
 from .params import ParamError, request_params
-from .ratelimit import allowed, too_many
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 RESPONSE_KEYS = ("access_token", "token_type", "expires_in", "refresh_token")
@@ -51,8 +50,6 @@ def token_view(request: HttpRequest) -> JsonResponse:
         response = token_error("invalid_request", "use POST", status=405)
         response["Allow"] = "POST"
         return response
-    if not allowed("token", request.META.get("REMOTE_ADDR", "")):
-        return _no_store(too_many({"error": "temporarily_unavailable", "error_description": "too many requests"}))
     try:
         params = request_params(request)
     except ParamError as exc:
@@ -95,8 +92,6 @@ def token_revoke_view(request: HttpRequest) -> JsonResponse:
         response = token_error("invalid_request", "use POST", status=405)
         response["Allow"] = "POST"
         return response
-    if not allowed("token", request.META.get("REMOTE_ADDR", "")):
-        return _no_store(too_many({"error": "temporarily_unavailable", "error_description": "too many requests"}))
     try:
         params = request_params(request)
     except ParamError as exc:

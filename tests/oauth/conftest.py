@@ -42,10 +42,12 @@ DDNS_RECORDS = [
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Rate-limit counters live in the (shared, local-memory) cache: start every test from zero."""
+def _fresh_cache():
+    """The app's rate-limit counters live in the local-memory cache shared by all tests: start from zero."""
     from django.core.cache import cache
 
+    cache.clear()
+    yield
     cache.clear()
 
 

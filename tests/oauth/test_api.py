@@ -285,17 +285,6 @@ def test_revert_get_is_405(client):
     assert client.get(f"/v2/domainTemplates/providers/{PROVIDER}/services/ddns/revert").status_code == 405
 
 
-def test_api_rate_limit_per_grant(client, tokens, zones, settings):
-    settings.DOMAINCONNECT_OAUTH = {"RATE_LIMITS": {"api": (1, 60)}}
-    path = apply_path("ddns", domain="example.com", host="home", ip="198.51.100.1", groupId="IPv4")
-    assert post(client, path, tokens.access_token).status_code == 200
-    response = post(client, apply_path("ddns", domain="example.com", host="home", ip="198.51.100.9",
-                                       groupId="IPv4"), tokens.access_token)
-    assert response.status_code == 429
-    assert response["Retry-After"]
-    assert ("home.example.com.", "A", "198.51.100.9") not in records(zones)
-
-
 def test_a_variable_named_like_access_token_is_not_mistaken(client, tokens, zones):
     path = apply_path("web", force="1", my_access_token="x", **WEB)
     assert post(client, path, tokens.access_token).status_code == 200

@@ -338,13 +338,3 @@ def test_revoke_endpoint_needs_client_authentication(client, code):
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code in (400, 401)
     assert refresh(client, first["refresh_token"]).status_code == 200
-
-
-def test_token_endpoint_rate_limit(client, code, settings):
-    settings.DOMAINCONNECT_OAUTH = {"RATE_LIMITS": {"token": (2, 60)}}
-    for _ in range(2):
-        assert post_form(client, {"grant_type": "refresh_token", "refresh_token": "x"}).status_code == 400
-    response = post_form(client, {"grant_type": "refresh_token", "refresh_token": "x"})
-    assert response.status_code == 429
-    assert response["Retry-After"]
-    assert response.json()["error"] == "temporarily_unavailable"
