@@ -296,6 +296,28 @@ def test_builder_rejects_bad_input_and_can_be_switched_off(client, demo_settings
         assert client.get("/builder/").status_code == 404
 
 
+def test_builder_return_page_escapes_what_it_shows(client, demo_settings):
+    page = client.get("/builder/return/", {"state": "<script>x</script>", "error": "access_denied"})
+    assert page.status_code == 200
+    assert b"<script>x</script>" not in page.content
+    assert b"&lt;script&gt;x&lt;/script&gt;" in page.content
+    with override_settings(REGISTRAR_LINK_BUILDER=False):
+        assert client.get("/builder/return/").status_code == 404
+
+
+def test_default_redirect_is_this_sites_return_page_for_signed_templates_only():
+    from registrar.builder import default_redirect_uri
+
+    signed = parse_template((DEMO_TEMPLATES_DIR / "demoservice.example.signed.json").read_text())
+    unsigned = parse_template((DEMO_TEMPLATES_DIR / "demoservice.example.mail.json").read_text())
+    with override_settings(DOMAINCONNECT={"PROVIDER_ID": "r.example", "BASE_URL": "http://127.0.0.1:8765/"}):
+        # A signed link may not redirect to an IP literal: the loopback address is spelled localhost.
+        assert default_redirect_uri(signed) == "http://localhost:8765/builder/return/"
+        assert default_redirect_uri(unsigned) == ""
+    with override_settings(DOMAINCONNECT={"PROVIDER_ID": "r.example", "BASE_URL": "https://dns.registrar.example"}):
+        assert default_redirect_uri(signed) == "https://dns.registrar.example/builder/return/"
+
+
 # -- the panel ----------------------------------------------------------------------------------------------
 
 
@@ -343,7 +365,9 @@ def test_signed_demo_link_applies_to_the_registrars_zone(client, demo_key_dir):
             "DNS_NAMESERVERS": [ns.nameserver], "KEY_CACHE_TIMEOUT": 0,
         }):
             template = parse_template((DEMO_TEMPLATES_DIR / "demoservice.example.signed.json").read_text())
-            link = build_apply_link(template, {"domain": "example.com", "host": "cdn", "cdnid": "s9", "token": "t9"},
+            back = "https://dns.example.net/builder/return/"
+            link = build_apply_link(template, {"domain": "example.com", "host": "cdn", "cdnid": "s9", "token": "t9",
+                                               "redirect_uri": back, "state": "s&t"},
                                     sync_ux_url="", private_key=private_key_pem())
             client.login(username="demo", password="demo")
             consent = client.get(link)
@@ -351,7 +375,10 @@ def test_signed_demo_link_applies_to_the_registrars_zone(client, demo_key_dir):
             assert any(q[0] == f"{DEMO_KEY_LABEL}.demoservice.example.org." for q in ns.queries)
             nonce = re.search(rb'name="nonce" value="([^"]+)"', consent.content).group(1).decode()
             done = client.post("/domainconnect/consent", {"nonce": nonce, "action": "approve"})
-            assert done.status_code in (200, 302, 303)
+            # Signed: back to the Service Provider's page (any https host), state echoed, no error.
+            assert done.status_code in (302, 303)
+            assert done["Location"].startswith(back + "?")
+            assert dict(parse_qsl(urlsplit(done["Location"]).query)) == {"state": "s&t"}
     written = set(Record.objects.filter(domain__name="example.com").values_list("name", "type", "data"))
     assert ("cdn.example.com.", "CNAME", "s9.cdn.demoservice.example.org.") in written
     assert ("_cdn-verify.cdn.example.com.", "TXT", '"t9"') in written

@@ -8,7 +8,7 @@ default in DEBUG): in production it would let anyone sign links with the demo ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from django import forms
 from django.conf import settings
@@ -90,6 +90,22 @@ def build_apply_link(template: Template, params: dict[str, str], *, sync_ux_url:
     return f"{sync_ux_url.rstrip('/')}{path}?{query}"
 
 
+def default_redirect_uri(template: Template | None) -> str:
+    """This site's ``/builder/return/`` for a signed template, else empty.
+
+    A verified signature lets the link redirect to any https host (and, in DEBUG, to ``http://localhost``)
+    but never to an IP literal, so a loopback base URL is spelled ``localhost``. Unsigned demo templates
+    redirect only under their ``syncRedirectDomain``, which is not this site.
+    """
+    if template is None or not template.sync_pub_key_domain:
+        return ""
+    base = urlsplit(dc_settings.BASE_URL)
+    netloc = base.netloc
+    if base.hostname and base.hostname in ("127.0.0.1", "::1"):
+        netloc = "localhost" + (f":{base.port}" if base.port else "")
+    return urlunsplit((base.scheme, netloc, base.path.rstrip("/") + "/builder/return/", "", ""))
+
+
 class BuilderForm(forms.Form):
     template = forms.ChoiceField(label="Template")
     domain = forms.CharField(label="Domain", initial="example.com", max_length=253)
@@ -97,14 +113,15 @@ class BuilderForm(forms.Form):
     group_id = forms.CharField(label="groupId (comma-separated, optional)", required=False, max_length=500)
     redirect_uri = forms.URLField(
         label="redirect_uri (optional)", required=False, max_length=2000, assume_scheme="https",
-        help_text="Followed only when its host is in the template's syncRedirectDomain (for the demo templates: "
-                  "demoservice.example.org, so the demo flow ends on the registrar's own result page).")
+        help_text="Unsigned links redirect only under the template's syncRedirectDomain (demoservice.example.org "
+                  "for the demo templates); signed links may redirect to any https host, or localhost in DEBUG.")
     state = forms.CharField(label="state (optional)", required=False, max_length=500)
 
     def __init__(self, *args, templates: dict[str, BuilderTemplate], chosen: BuilderTemplate | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].choices = [(ref, t.label) for ref, t in templates.items()]
         self.variables = chosen.variables if chosen else ()
+        self.fields["redirect_uri"].initial = default_redirect_uri(chosen.template if chosen else None)
         for name in self.variables:
             self.fields[f"var_{name}"] = forms.CharField(label=f"%{name}%", required=False, max_length=2000)
         if chosen and chosen.template.group_ids:
@@ -124,14 +141,18 @@ class BuilderForm(forms.Form):
         return params
 
 
-def builder(request: HttpRequest) -> HttpResponse:
+def _check_enabled() -> None:
     if not getattr(settings, "REGISTRAR_LINK_BUILDER", settings.DEBUG):
         raise Http404("The link builder is off (REGISTRAR_LINK_BUILDER).")
+
+
+def builder(request: HttpRequest) -> HttpResponse:
+    _check_enabled()
     templates = available_templates()
     chosen = templates.get(request.GET.get("template", "")) or (next(iter(templates.values()), None))
     bound = "build" in request.GET
-    # Unbound ("Show its variables"): keep what was typed into the common fields.
-    initial = {k: v for k, v in request.GET.items() if k not in ("load", "build")}
+    # Unbound ("Show its variables"): keep what was typed, but the redirect default follows the template.
+    initial = {k: v for k, v in request.GET.items() if k not in ("redirect_uri", "load", "build")}
     initial["template"] = chosen.ref if chosen else None
     form = BuilderForm(request.GET if bound else None, templates=templates, chosen=chosen, initial=initial)
     link = None
@@ -141,3 +162,10 @@ def builder(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "chosen": chosen, "link": link, "key_label": DEMO_KEY_LABEL, "templates": templates}
     return render(request, "registrar/builder.html", context)
 
+
+def builder_return(request: HttpRequest) -> HttpResponse:
+    """Where signed demo links come back to (the Service Provider's page): shows what the DNS Provider sent."""
+    _check_enabled()
+    # Shown escaped by the template engine; nothing here is trusted or acted on.
+    received = [(name, value) for name, values in request.GET.lists() for value in values]
+    return render(request, "registrar/builder_return.html", {"received": received})

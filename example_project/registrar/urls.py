@@ -11,4 +11,5 @@ urlpatterns = [
     path("domains/", views.domain_list, name="domains"),
     path("domains/<str:name>/", views.zone_detail, name="zone"),
     path("builder/", builder.builder, name="builder"),
+    path("builder/return/", builder.builder_return, name="builder_return"),
 ]
