@@ -233,3 +233,64 @@ def test_async_apply_queries_do_not_grow_with_zone_size_or_templates(
     n_again_small, _ = post(small)
     assert n_again == n_again_small
     assert not any(whole for whole, _ in reads)
+
+
+def _add_unrelated_instances(domain: str, count: int, per: int) -> None:
+    """Applied-template state on names no hosting plan touches (``h{i}`` owners, other services), with the
+    zone records it wrote."""
+    zone = reg.Domain.objects.get(name=domain)
+    reg.Record.objects.bulk_create([
+        reg.Record(domain=zone, name=f"r{j}.h{i}.{domain}.", rname=reg.reverse_labels(f"r{j}.h{i}.{domain}."),
+                   type="A", ttl=3600, data=f"192.0.2.{j + 1}")
+        for i in range(count) for j in range(per)
+    ])
+    rows = dc_models.AppliedTemplate.objects.bulk_create([
+        dc_models.AppliedTemplate(domain=domain, host=f"h{i}", provider_id="other.example", service_id="svc",
+                                  instance_id=f"inst{i}", flow="sync")
+        for i in range(count)
+    ])
+    dc_models.AppliedRecord.objects.bulk_create([
+        dc_models.AppliedRecord(applied=row, name=f"r{j}.h{i}.{domain}.", type="A", ttl=3600,
+                                data=f"192.0.2.{j + 1}")
+        for i, row in enumerate(rows) for j in range(per)
+    ])
+
+
+@pytest.mark.xfail(strict=True, reason="benchmarks/FINDINGS.md #3: services loads every applied instance of the zone")
+def test_consent_page_reads_only_the_applied_state_the_plan_needs(
+    client: Any, owner: Any, zones: tuple[str, str], planner: None, monkeypatch: pytest.MonkeyPatch,
+    reads: list[tuple[bool, int]]
+) -> None:
+    import django_domainconnect.engine.plan as plan_module
+
+    seen: list[int] = []
+    original = plan_module.plan_apply
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(sum(len(i.records) for i in kwargs.get("instances", ())))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "plan_apply", spy)
+    small, large = zones
+    _add_unrelated_instances(large, 200, 10)
+    client.force_login(owner)
+    _consent_page(client, small)
+    _consent_page(client, large)
+    print(f"owned records given to the planner: {seen}; records read: {reads}")
+    assert reads[0][1] == reads[1][1], reads
+    assert seen[0] == seen[1] == 0, seen
+
+
+def test_revert_reads_only_the_names_it_changes(
+    client: Any, owner: Any, zones: tuple[str, str], planner: None, reads: list[tuple[bool, int]]
+) -> None:
+    from django_domainconnect import services
+
+    small, large = zones
+    client.force_login(owner)
+    _sync_apply(client, large)
+    reads.clear()
+    services.revert(user=owner, domain=large, provider_id=PROVIDER, service_id=SERVICE, flow="sync")
+    assert reads and not any(whole for whole, _ in reads), reads
+    event = dc_models.AuditEvent.objects.filter(action="revert").latest("id")
+    assert len(event.records_before) < SMALL
