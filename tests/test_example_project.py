@@ -161,6 +161,23 @@ class TestRegistrarBackend:
                                                                          "ns2.registrar.example"]
 
 
+@pytest.mark.django_db
+def test_domain_names_are_stored_as_alabels_and_records_must_be_inside():
+    from django.core.exceptions import ValidationError
+
+    owner = get_user_model().objects.create_user("idn", password="x")
+    domain = Domain.objects.create(name="Bücher.Example", owner=owner, verified=True)
+    assert domain.name == "xn--bcher-kva.example"
+    assert RegistrarBackend().get_zone("xn--bcher-kva.example").key == domain.pk
+    with pytest.raises(ValidationError):
+        Domain(name="bad_label..example", owner=owner).full_clean()
+    with pytest.raises(ValidationError):
+        Record(domain=domain, name="www.example.com.", type="A", ttl=300, data="192.0.2.1").full_clean()
+    record = Record(domain=domain, name="WWW.xn--bcher-kva.example", type="A", ttl=300, data="192.0.2.1")
+    record.full_clean()
+    assert record.name == "www.xn--bcher-kva.example."
+
+
 def test_bump_soa_serial():
     import datetime
 

@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from django_domainconnect.engine.errors import HostError
+from django_domainconnect.engine.names import normalize_domain
 
 
 def reverse_labels(name: str) -> str:
@@ -28,9 +32,21 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        # Always stored as lower-case A-labels (bücher.example → xn--bcher-kva.example): the form
+        # Domain Connect looks zones up by.
+        self.name = normalize_domain(self.name)
+        super().save(*args, **kwargs)
+
     @property
     def origin(self) -> str:
         return self.name + "."
+
+    def clean(self) -> None:
+        try:
+            self.name = normalize_domain(self.name)
+        except HostError as exc:
+            raise ValidationError({"name": exc.message})
 
 
 class Record(models.Model):
@@ -54,6 +70,15 @@ class Record(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.rname = reverse_labels(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.name = self.name.lower().rstrip(".") + "."
+        try:
+            origin = self.domain.origin
+        except Domain.DoesNotExist:
+            return  # the form reports the missing domain itself
+        if self.name != origin and not self.name.endswith("." + origin):
+            raise ValidationError({"name": f"must be {origin} or a name below it (absolute, with the trailing dot)"})
 
     @property
     def relative_name(self) -> str:

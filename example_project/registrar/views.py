@@ -7,6 +7,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 
+from django_domainconnect.engine.errors import HostError
+from django_domainconnect.engine.names import normalize_domain
+
 from .models import Domain
 
 
@@ -35,7 +38,11 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def zone_detail(request: HttpRequest, name: str) -> HttpResponse:
     # The same 404 for "no such zone" and "not yours": no existence oracle.
-    domain = Domain.objects.filter(name=name.lower().rstrip("."), owner=request.user).first()
+    try:
+        name = normalize_domain(name)
+    except HostError:
+        raise Http404("No such domain in your account.")
+    domain = Domain.objects.filter(name=name, owner=request.user).first()
     if domain is None:
         raise Http404("No such domain in your account.")
     records = list(domain.records.all())
