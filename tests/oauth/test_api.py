@@ -288,3 +288,25 @@ def test_revert_get_is_405(client):
 def test_a_variable_named_like_access_token_is_not_mistaken(client, tokens, zones):
     path = apply_path("web", force="1", my_access_token="x", **WEB)
     assert post(client, path, tokens.access_token).status_code == 200
+
+
+def test_multi_instance_apply_and_revert_one_instance(client, authorize, zones, make_template):
+    make_template("multi", multiInstance=True,
+                  records=[{"type": "TXT", "host": "@", "data": "multi=%value%", "ttl": 300,
+                            "txtConflictMatchingMode": "None"}])
+    tokens = authorize(scope="multi", host="")
+    for instance, value in (("one", "1"), ("two", "2")):
+        path = apply_path("multi", domain="example.com", value=value, instanceId=instance)
+        assert post(client, path, tokens.access_token).status_code == 200
+    assert AppliedTemplate.objects.filter(service_id="multi").count() == 2
+    path = (f"/v2/domainTemplates/providers/{PROVIDER}/services/multi/revert"
+            "?domain=example.com&instanceId=one")
+    response = post(client, path, tokens.access_token)
+    assert response.status_code == 200
+    assert response.json()["instanceIds"] == ["one"]
+    txt = {r[2] for r in records(zones) if r[1] == "TXT"}
+    assert txt == {'"multi=2"'}
+
+
+def test_bad_instance_id(client, tokens, zones):
+    assert post(client, apply_path("web", force="1", instanceId="a/b", **WEB), tokens.access_token).status_code == 400

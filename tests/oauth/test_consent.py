@@ -259,3 +259,15 @@ def test_redirect_uri_with_a_query_keeps_it(client, alice, zones, templates, dec
     response = approve(client, consent_url(redirect_uri=REDIRECT + "?tenant=7"), decision=decision)
     params = location_params(response)
     assert params["tenant"] == "7" and key in params and params["state"] == "st-1"
+
+
+def test_service_in_path_variant_of_the_library(ready):
+    # domain-connect's service_id_in_path=True: …/providers/{pid}/services/{sid}?client_id=…&scope={sid}
+    params = location_params(approve(ready, consent_url(service="web", scope="web")))
+    assert params["code"]
+    assert Grant.objects.get().service_ids == ["web"]
+
+
+def test_service_in_path_without_scope(ready):
+    location_params(approve(ready, consent_url(service="mail", scope=None)))
+    assert Grant.objects.get().service_ids == ["mail"]
