@@ -8,6 +8,9 @@ draft's four properties with ``token_type`` "bearer", or 400 with an RFC 6749 §
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +22,8 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from ..conf import dc_settings
 from .conf import oauth_settings
 from .params import ParamError, request_params
+
+logger = logging.getLogger(__name__)
 
 GRANT_TYPES = ("authorization_code", "refresh_token")
 RESPONSE_KEYS = ("access_token", "token_type", "expires_in", "refresh_token")
@@ -42,7 +47,26 @@ def token_uri() -> str:
     return f"{dc_settings.API_URL}/v2/oauth/access_token"
 
 
+def _no_error_reports(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+    """Unexpected errors become a bare 500 and a one-line log without the request or the traceback.
+
+    Django's error reports show the query string (where clients put ``client_secret``) and the local
+    variables of every frame, oauthlib's included; ``sensitive_post_parameters`` covers neither.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        try:
+            return view(request)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            logger.error("DOMAINCONNECT: the OAuth endpoint %s failed (%s)", request.path, type(exc).__name__)
+            return token_error("server_error", status=500)
+
+    return wrapper
+
+
 @csrf_exempt  # client authentication is the secret or PKCE in the request, never a cookie
+@_no_error_reports
 @sensitive_post_parameters("client_secret", "code", "refresh_token", "code_verifier")
 @sensitive_variables("params", "body", "oauth_headers")
 def token_view(request: HttpRequest) -> JsonResponse:
@@ -81,6 +105,7 @@ def token_view(request: HttpRequest) -> JsonResponse:
 
 
 @csrf_exempt
+@_no_error_reports
 @sensitive_post_parameters("client_secret", "token")
 @sensitive_variables("params", "body", "oauth_headers")
 def token_revoke_view(request: HttpRequest) -> JsonResponse:

@@ -338,3 +338,19 @@ def test_revoke_endpoint_needs_client_authentication(client, code):
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code in (400, 401)
     assert refresh(client, first["refresh_token"]).status_code == 200
+
+
+def test_unexpected_failure_reports_no_secret(client, code, caplog, monkeypatch):
+    from oauthlib.oauth2 import Server
+
+    def boom(*args, **kwargs):
+        raise RuntimeError(f"exploded with {SECRET}")
+
+    monkeypatch.setattr(Server, "create_token_response", boom)
+    query = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": PROVIDER,
+             "client_secret": SECRET}
+    response = client.post(f"{TOKEN}?{urlencode(query)}")
+    assert response.status_code == 500
+    assert response.json() == {"error": "server_error"}
+    assert SECRET not in caplog.text and code not in caplog.text
+    assert "RuntimeError" in caplog.text
