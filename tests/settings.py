@@ -4,6 +4,8 @@ import os
 
 import dj_database_url
 
+from django_domainconnect.oauth.pkce import pkce_required
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "dns.example.net"]
@@ -80,7 +82,8 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 180 * 24 * 3600,
-    "PKCE_REQUIRED": False,  # per client: DomainConnectOAuth2Validator.is_pkce_required
+    "PKCE_REQUIRED": pkce_required,  # per client: public clients and those registered with --pkce
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,

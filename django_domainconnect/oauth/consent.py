@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.settings import oauth2_settings
 from oauthlib import oauth2
 
 from .. import services
@@ -87,13 +88,20 @@ def add_query(uri: str, params: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
+def _issuer() -> dict[str, str]:
+    """RFC 9207 ``iss`` when DOT's ``COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS`` asks for it (from config)."""
+    if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+        return {"iss": str(dc_settings.API_URL)}
+    return {}
+
+
 def _error_redirect(redirect_uri: str, state: str | None, error: str, description: str = "") -> HttpResponse:
     params = {"error": error}
     if description:
         params["error_description"] = description
     if state is not None:
         params["state"] = state
-    return HttpResponseRedirect(add_query(redirect_uri, params))
+    return HttpResponseRedirect(add_query(redirect_uri, {**params, **_issuer()}))
 
 
 def _parse_query(request: HttpRequest) -> dict[str, str]:
@@ -340,4 +348,6 @@ def _decide(request: HttpRequest, req: ConsentRequest, core: OAuthLibCore) -> Ht
         transaction.on_commit(lambda: grant_created.send(sender=Grant, grant=grant, user=grant.user))
         audit_event(request, action="grant", success=True, client=req.client, domain=req.domain, grant=grant,
                     detail=f"scope {' '.join(req.service_ids)}; hosts {','.join(h or '@' for h in req.hosts)}")
+    if _issuer():
+        location = add_query(location, _issuer())
     return HttpResponseRedirect(location)

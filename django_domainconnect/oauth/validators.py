@@ -16,6 +16,7 @@ from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from .models import Grant, ServiceProviderClient, code_hash, grant_for_token_family
+from .pkce import pkce_required
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,8 @@ class DomainConnectOAuth2Validator(OAuth2Validator):
         )
 
     def is_pkce_required(self, client_id: str, request: Any) -> bool:
-        profile = ServiceProviderClient.objects.select_related("application").filter(
-            application__client_id=client_id
-        ).first()
-        if profile is None:
-            return True
-        return profile.pkce_required or profile.is_public
+        # Per client whatever OAUTH2_PROVIDER["PKCE_REQUIRED"] says (see pkce.py).
+        return pkce_required(client_id)
 
     # -- scopes: a space-separated list of the provider's serviceIds ---------------------------------
     def validate_scopes(self, client_id: str, scopes: list[str], client: Any, request: Any, *args: Any,

@@ -271,3 +271,8 @@ def test_service_in_path_variant_of_the_library(ready):
 def test_service_in_path_without_scope(ready):
     location_params(approve(ready, consent_url(service="mail", scope=None)))
     assert Grant.objects.get().service_ids == ["mail"]
+
+
+def test_rfc9207_issuer_on_success_and_error(ready):
+    assert location_params(approve(ready, consent_url()))["iss"] == "https://dns.example.net"
+    assert location_params(ready.get(consent_url(scope="nosuch")))["iss"] == "https://dns.example.net"
