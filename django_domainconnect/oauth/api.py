@@ -27,6 +27,7 @@ from ..exceptions import (
     TemplateNotFound,
     ZoneNotAvailable,
 )
+from ..models import AuditEvent, Flow
 from .bearer import BearerAuth, BearerError, authenticate_bearer, unauthorized
 from .params import ParamError, Params, request_params
 
@@ -109,7 +110,23 @@ def _begin(request: HttpRequest) -> tuple[BearerAuth, Params]:
         raise ApiError(400, "invalid_request", exc.message)
     if "access_token" in params:
         raise BearerError("send the access token in the Authorization header, not as a parameter")
+    request.dc_auth = auth  # type: ignore[attr-defined]  # for _refused()
     return auth, params
+
+
+def _refused(request: HttpRequest, action: str, provider_id: str, service_id: str, exc: ApiError) -> JsonResponse:
+    """Answer a refusal of this layer; an authenticated caller's refusal is audited (services audits its own)."""
+    auth: BearerAuth | None = getattr(request, "dc_auth", None)
+    if auth is not None:
+        grant = auth.grant
+        AuditEvent.objects.create(
+            user=grant.user, username=grant.user.get_username(), client_id=grant.provider_id, grant_id=grant.pk,
+            action="refused", outcome=AuditEvent.Outcome.FAILURE, flow=Flow.ASYNC, domain=grant.domain,
+            provider_id=provider_id[:63], service_id=service_id[:63],
+            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            detail=f"{action}: {exc.code}: {exc.message}"[:2000],
+        )
+    return exc.response()
 
 
 def _conflict_body(exc: ConflictsFound, domain: str) -> dict[str, Any]:
@@ -155,7 +172,7 @@ def api_apply(request: HttpRequest, provider_id: str, service_id: str) -> JsonRe
     except BearerError as exc:
         return unauthorized(exc.description)
     except ApiError as exc:
-        return exc.response()
+        return _refused(request, "apply", provider_id, service_id, exc)
     except ZoneNotAvailable as exc:
         return ApiError(403, exc.code, exc.message).response()
     except BackendError as exc:
@@ -195,7 +212,7 @@ def api_revert(request: HttpRequest, provider_id: str, service_id: str) -> JsonR
     except BearerError as exc:
         return unauthorized(exc.description)
     except ApiError as exc:
-        return exc.response()
+        return _refused(request, "revert", provider_id, service_id, exc)
     except NotApplied as exc:
         return ApiError(410, exc.code, exc.message).response()
     except ZoneNotAvailable as exc:

@@ -310,3 +310,11 @@ def test_multi_instance_apply_and_revert_one_instance(client, authorize, zones, 
 
 def test_bad_instance_id(client, tokens, zones):
     assert post(client, apply_path("web", force="1", instanceId="a/b", **WEB), tokens.access_token).status_code == 400
+
+
+def test_refusals_of_a_valid_token_are_audited(client, tokens, zones):
+    post(client, apply_path("web", **{**WEB, "domain": "other.example"}), tokens.access_token)
+    event = AuditEvent.objects.get(action="refused")
+    grant = Grant.objects.get()
+    assert event.outcome == "failure" and event.client_id == PROVIDER and event.grant_id == grant.pk
+    assert "insufficient_scope" in event.detail and event.username == "alice"
