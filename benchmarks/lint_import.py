@@ -5,7 +5,8 @@
 Times, as separate processes (what a user waits for, interpreter start-up included):
 1. ``domainconnect lint <corpus>`` (the console script) and, in-process, ``lint_paths`` alone;
 2. ``manage.py domainconnect_import_templates <corpus>`` of the example project into a fresh database
-   (migrations run first, outside the clock), then the same import again (everything unchanged).
+   (migrations run first, outside the clock), then the same import again (everything unchanged);
+3. the templates admin changelist over the imported corpus (time, queries, page size).
 The database is a fresh SQLite file by default; ``--database-url postgres://…/<db>`` uses PostgreSQL (the
 database is dropped and re-created, so give it a name of its own).
 """
@@ -46,6 +47,30 @@ def lint_in_process(corpus: Path) -> tuple[float, int, int]:
     elapsed = time.perf_counter() - start
     errors = sum(1 for findings in results.values() if any(f.level == "error" for f in findings))
     return elapsed, len(files), errors
+
+
+ADMIN_PROBE = """
+import time
+import django
+django.setup()
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+settings.ALLOWED_HOSTS.append("testserver")
+admin = get_user_model().objects.create_superuser("bench-admin", "admin@bench.example", "x")
+client = Client()
+client.force_login(admin)
+for url in ("/admin/django_domainconnect/template/", "/admin/django_domainconnect/template/?q=google"):
+    client.get(url)
+    start = time.perf_counter()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    elapsed = time.perf_counter() - start
+    print(f"admin {url}: HTTP {response.status_code}, {elapsed * 1e3:.0f} ms, {len(ctx.captured_queries)} queries, "
+          f"{len(response.content) // 1024} KiB")
+"""
 
 
 def fresh_database(url: str | None, tmp: Path) -> str:
@@ -95,6 +120,9 @@ def main() -> None:
         print(f"import into a fresh {db} database: {first:.2f} s (exit {rc1}): {out1.splitlines()[-1:]}")
         print(f"import again (unchanged): {again:.2f} s (exit {rc2}): {out2.splitlines()[-1:]}")
         print(f"(manage.py start-up alone, `manage.py check`: {noop:.2f} s)")
+        probe = subprocess.run([sys.executable, "-c", ADMIN_PROBE], env={**env, "PYTHONPATH": os.pathsep.join(
+            [str(ROOT), str(ROOT / "example_project")])}, capture_output=True, text=True)
+        print(probe.stdout.strip() or f"admin probe failed: {probe.stderr[-800:]}")
 
 
 if __name__ == "__main__":
