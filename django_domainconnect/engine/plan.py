@@ -37,21 +37,54 @@ def _parents(name: str, apex: str) -> Iterable[str]:
         yield rest
 
 
-class ZoneIndex:
-    """The records a plan sees, indexed once by owner name and by identity (name, type, data)."""
+class _Filter:
+    """Membership in a ``NameScope``: a set lookup, then one C-level ``endswith`` over all subtree suffixes
+    (``NameScope.covers`` runs a generator per call, too slow for every record of a large zone)."""
 
-    def __init__(self, zone: Iterable[Record], apex: str) -> None:
+    def __init__(self, scope: NameScope) -> None:
+        self.names = scope.names | scope.subtrees
+        self.suffixes = tuple("." + s for s in scope.subtrees)
+
+    def __call__(self, name: str) -> bool:
+        return name in self.names or bool(self.suffixes and name.endswith(self.suffixes))
+
+
+class ZoneIndex:
+    """The records a plan sees, indexed by owner name and by identity (name, type, data).
+
+    With ``scope`` only the records inside it are indexed up front; the rest of a whole zone is indexed
+    once, and only if the plan asks about a name outside the scope (e.g. a removed instance's record).
+    """
+
+    def __init__(self, zone: Iterable[Record], apex: str, scope: NameScope | None = None) -> None:
         self.apex = apex
         self.by_owner: dict[str, list[Record]] = {}
         self.by_key: dict[Key, list[Record]] = {}
         self.delegations: set[str] = set()  # owners of NS records below the apex
-        for rec in zone:
+        self._zone = zone if isinstance(zone, list | tuple) else list(zone)
+        self._filter = _Filter(scope) if scope is not None else None
+        if self._filter is None:
+            self._add(self._zone)
+        else:  # inlined membership test: this line runs once per record of a whole zone
+            names, suffixes = self._filter.names, self._filter.suffixes
+            self._add([r for r in self._zone if r.name in names or (suffixes and r.name.endswith(suffixes))])
+
+    def _add(self, records: Iterable[Record]) -> None:
+        for rec in records:
             self.by_owner.setdefault(rec.name, []).append(rec)
             self.by_key.setdefault(rec.key(), []).append(rec)
-            if rec.type == "NS" and rec.name != apex:
+            if rec.type == "NS" and rec.name != self.apex:
                 self.delegations.add(rec.name)
 
+    def ensure(self, name: str) -> None:
+        """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
+        filt = self._filter
+        if filt is not None and not filt(name):
+            self._filter = None
+            self._add(r for r in self._zone if not filt(r.name))
+
     def at(self, name: str) -> list[Record]:
+        self.ensure(name)
         return self.by_owner.get(name, [])
 
     def delegations_above(self, name: str) -> Iterable[Record]:
@@ -63,7 +96,7 @@ class ZoneIndex:
 
     def below(self, roots: set[str]) -> Iterable[tuple[str, Record]]:
         """(root, record) for every record strictly below one of ``roots`` — one pass over the owners."""
-        for owner, records in self.by_owner.items():
+        for owner, records in list(self.by_owner.items()):
             for parent in _parents(owner, self.apex):
                 if parent in roots:
                     for rec in records:
@@ -72,17 +105,48 @@ class ZoneIndex:
 
 
 class Ownership:
-    """Which applied instance owns which record: by identity, and SPF contributions by owner name."""
+    """Which applied instance owns which record: by identity, and SPF contributions by owner name.
 
-    def __init__(self, instances: Iterable[AppliedInstance]) -> None:
+    With ``scope`` only instances owning a record inside it are indexed up front; the others are added
+    once, and only if the plan asks about SPF contributions at a name outside the scope.
+    """
+
+    def __init__(self, instances: Iterable[AppliedInstance], scope: NameScope | None = None) -> None:
         self.by_key: dict[Key, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
+        self._filter = _Filter(scope) if scope is not None else None
+        self._rest: list[AppliedInstance] = []
+        filt = self._filter
+        names, suffixes = (filt.names, filt.suffixes) if filt is not None else (frozenset(), ())
         for inst in instances:
-            for owned in inst.records:
-                if owned.spf_rules is not None:
-                    self.spf_by_name.setdefault(owned.record.name, []).append((inst, owned))
-                else:
-                    self.by_key.setdefault(owned.record.key(), []).append((inst, owned))
+            if filt is None or any(o.record.name in names or (suffixes and o.record.name.endswith(suffixes))
+                                   for o in inst.records):
+                self._add(inst)
+            else:
+                self._rest.append(inst)
+
+    def _add(self, inst: AppliedInstance) -> None:
+        for owned in inst.records:
+            if owned.spf_rules is not None:
+                self.spf_by_name.setdefault(owned.record.name, []).append((inst, owned))
+            else:
+                self.by_key.setdefault(owned.record.key(), []).append((inst, owned))
+
+    def ensure(self, name: str) -> None:
+        """Make sure every instance owning something at ``name`` is indexed (the rest at most once)."""
+        if self._filter is not None and not self._filter(name):
+            self._filter = None
+            for inst in self._rest:
+                self._add(inst)
+            self._rest = []
+
+    def owners_of(self, record: Record) -> list[tuple[AppliedInstance, OwnedRecord]]:
+        self.ensure(record.name)
+        return self.by_key.get(record.key(), [])
+
+    def spf_at(self, name: str) -> list[tuple[AppliedInstance, OwnedRecord]]:
+        self.ensure(name)
+        return self.spf_by_name.get(name, [])
 
 
 def rule_keys(rules: str | None) -> set[str]:
@@ -122,6 +186,7 @@ class _State:
         if owned.spf_rules is not None:
             self.released.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
             return
+        self.index.ensure(owned.record.name)
         present = self.index.by_key.get(owned.record.key())
         if present:
             for rec in present:
@@ -154,7 +219,7 @@ class _State:
             return
         self.delete(old)
         owner_id = None
-        for inst, owned in self.owners.by_key.get(old.key(), ()):
+        for inst, owned in self.owners.owners_of(old):
             if inst.instance_id in self.skip_instances:
                 continue
             owner_id = owner_id or inst.instance_id
@@ -162,9 +227,9 @@ class _State:
                 self.remove_instance(inst)
             else:
                 self.trim(inst, key=owned.record.key())
-        if old.type == "TXT" and spf.is_spf_text(spf.txt_text(old.data)):
+        if old.type == "TXT" and spf.is_spf_data(old.data):
             # Merged SPF records are never essential (§9.4): losing one never removes a template.
-            for inst, _owned in self.owners.spf_by_name.get(old.name, ()):
+            for inst, _owned in self.owners.spf_at(old.name):
                 owner_id = owner_id or inst.instance_id
                 self.trim(inst, spf_name=old.name)
         self.conflicts[old] = Conflict(old, reason, caused_by, owner_id)
@@ -172,7 +237,7 @@ class _State:
     def spf_claims(self, name: str, kept: Mapping[str, set[str]]) -> set[str]:
         """SPF term keys that instances which stay claim at ``name``."""
         claims: set[str] = set(kept.get(name, set()))
-        for inst, owned in self.owners.spf_by_name.get(name, ()):
+        for inst, owned in self.owners.spf_at(name):
             if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
                 continue
             claims |= rule_keys(owned.spf_rules)
@@ -197,7 +262,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
               kept_claims: Mapping[str, set[str]], add: dict[Record, None]) -> _SpfResult:
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
-    existing = [r for r in state.index.at(name) if r.type == "TXT" and spf.is_spf_text(spf.txt_text(r.data))]
+    existing = [r for r in state.index.at(name) if r.type == "TXT" and spf.is_spf_data(r.data)]
     alive = [r for r in existing if r not in state.deleted]
     claims = state.spf_claims(name, kept_claims)
     released = state.released.get(name, set())
@@ -308,7 +373,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     domain_n, host_n = normalize_domain(domain), normalize_host(host)
     apex = domain_n + "."
     instances = tuple(instances)
-    index = ZoneIndex(zone, apex)
+    seen = _scope_of(rendered, apex)
+    index = ZoneIndex(zone, apex, seen)
 
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
     # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
@@ -319,8 +385,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     else:
         previous = same
     prev_ids = {i.instance_id for i in previous}
-    state = _State(index, Ownership(i for i in instances if i.instance_id not in prev_ids), apex, policy,
-                   skip_instances=prev_ids, seen=_scope_of(rendered, apex))
+    state = _State(index, Ownership((i for i in instances if i.instance_id not in prev_ids), seen), apex, policy,
+                   skip_instances=prev_ids, seen=seen)
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
     own_keys: set[Key] = set()
@@ -427,10 +493,11 @@ def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record
     """
     apex = normalize_domain(domain) + "."
     others = [i for i in instances if i.instance_id != instance.instance_id]
-    state = _State(ZoneIndex(zone, apex), Ownership(others), apex, policy, skip_instances={instance.instance_id},
-                   seen=instance_scope([instance]))
+    scope = instance_scope([instance])
+    state = _State(ZoneIndex(zone, apex, scope), Ownership(others, scope), apex, policy,
+                   skip_instances={instance.instance_id}, seen=scope)
     for owned in instance.records:
-        if owned.spf_rules is None and state.owners.by_key.get(owned.record.key()):
+        if owned.spf_rules is None and state.owners.owners_of(owned.record):
             continue  # still someone else's
         state.delete_owned(owned, instance)
     add: dict[Record, None] = {}

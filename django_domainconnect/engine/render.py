@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import dns.exception
+import dns.ipv4
+import dns.ipv6
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -216,7 +218,8 @@ class _Renderer:
         if _CONTROL.search(text):
             raise RenderError("data contains a control character (newline, tab…)", record_index=rec.index,
                               field=field)
-        _reject_comments(text, rec, field)
+        if ";" in text:  # only a ';' can start a comment (control characters are refused above)
+            _reject_comments(text, rec, field)
         try:
             rdtype = dns.rdatatype.from_text(rtype)
             return dns.rdata.from_text(dns.rdataclass.IN, rdtype, text, origin=dns.name.from_text(self.fqdn),
@@ -250,25 +253,35 @@ class _Renderer:
                 raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
                                   record_index=rec.index, field="pointsTo")
             text = self.sub((rec.points_to or "").strip(), rec, "pointsTo")
-        elif rtype in ("CNAME", "NS"):
+            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.address(rtype, text.strip(), rec)))
+        if rtype in ("CNAME", "NS"):
             if rtype == "NS" and (rec.points_to or "").strip() == "@":
                 raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
                                   record_index=rec.index, field="pointsTo")
             if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
                 raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
                                   record_index=rec.index, field="host")
-            text = self.target(rec.points_to, rec, "pointsTo")
-        elif rtype == "MX":
-            text = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
-        elif rtype == "TXT":
+            # target() already gives a valid, canonical absolute name: no need to re-parse it.
+            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.target(rec.points_to, rec, "pointsTo")))
+        if rtype == "MX":
+            data = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
+            return self.done(rec, Record(owner, "MX", self.ttl(rec), data))
+        if rtype == "TXT":
             return self.done(rec, Record(owner, "TXT", self.ttl(rec), self.txt_data(rec)))
-        else:
-            if rec.data is None:
-                raise RenderError(f"a {rtype} record needs 'data'", record_index=rec.index, field="data")
-            text = self.sub(rec.data.strip(), rec, "data")
-        field = "data" if rtype not in ("A", "AAAA", "CNAME", "NS", "MX") else "pointsTo"
-        rdata = self.rdata(rtype, text, rec, field)
+        if rec.data is None:
+            raise RenderError(f"a {rtype} record needs 'data'", record_index=rec.index, field="data")
+        rdata = self.rdata(rtype, self.sub(rec.data.strip(), rec, "data"), rec, "data")
         return self.done(rec, Record(owner, dns.rdatatype.to_text(rdata.rdtype), self.ttl(rec), rdata.to_text()))
+
+    def address(self, rtype: str, text: str, rec: TemplateRecord) -> str:
+        """Canonical A/AAAA data, parsed directly (as dnspython's rdata classes do, without a tokenizer)."""
+        try:
+            if rtype == "A":
+                return dns.ipv4.inet_ntoa(dns.ipv4.inet_aton(text))
+            return dns.ipv6.inet_ntoa(dns.ipv6.inet_aton(text))
+        except (dns.exception.DNSException, ValueError) as exc:
+            raise RenderError(f"'{text}' is not an IPv{4 if rtype == 'A' else 6} address ({exc})",
+                              record_index=rec.index, field="pointsTo") from None
 
     def render_srv(self, rec: TemplateRecord) -> RenderedRecord:
         # Owner: _service._protocol.[name.][host.]domain (§6.2); name "" or "@" is the root.
@@ -279,10 +292,9 @@ class _Renderer:
         if len(owner) - 1 > MAX_NAME:
             raise OwnerNameError(f"owner name '{owner}' is too long", record_index=rec.index, field="name")
         target = self.target(rec.target, rec, "target", root_ok=True)
-        text = (f"{self.uint16(rec.priority, rec, 'priority')} {self.uint16(rec.weight, rec, 'weight')} "
+        data = (f"{self.uint16(rec.priority, rec, 'priority')} {self.uint16(rec.weight, rec, 'weight')} "
                 f"{self.uint16(rec.port, rec, 'port')} {target}")
-        rdata = self.rdata("SRV", text, rec, "target")
-        return self.done(rec, Record(owner, "SRV", self.ttl(rec), rdata.to_text()))
+        return self.done(rec, Record(owner, "SRV", self.ttl(rec), data))
 
     @staticmethod
     def done(rec: TemplateRecord, record: Record) -> RenderedRecord:

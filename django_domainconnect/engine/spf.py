@@ -194,6 +194,13 @@ def txt_text(data: str) -> str | None:
     return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
 
 
+def is_spf_data(data: str) -> bool:
+    """Whether TXT presentation data is an SPF record; a cheap prefix test first, since most TXT is not."""
+    if data.lstrip('"')[:6].lower() != "v=spf1":
+        return False
+    return is_spf_text(txt_text(data))
+
+
 def is_spf_text(text: str | None) -> bool:
     return text is not None and _SPF_START_RE.match(text) is not None
 

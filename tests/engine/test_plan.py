@@ -444,3 +444,24 @@ def test_an_instance_losing_its_last_record_is_removed() -> None:
     plan = apply(tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"}), [*BASE, *old.records[0:0],
                  R("www", "A", "192.0.2.1")], instances=(old,))
     assert [i.instance_id for i in plan.removed_instances] == ["i1"] and plan.updated_instances == ()
+
+
+def test_whole_zone_removed_instance_records_far_away_are_deleted() -> None:
+    far = R("far", "A", "192.0.2.3")
+    old = instance("i1", [R("www", "A", "192.0.2.1"), far], spf=None)
+    zone = [*BASE, R("www", "A", "192.0.2.1"), far, *[R(f"h{i}", "A", "192.0.2.9") for i in range(20)]]
+    plan = apply(tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"}), zone, instances=(old,))
+    assert set(plan.to_delete) == {R("www", "A", "192.0.2.1"), far} and plan.warnings == ()
+
+
+def test_delegation_removing_instances_with_records_elsewhere() -> None:
+    # Records below the new NS belong to instances that also own records (and SPF terms) elsewhere.
+    spf_far = R("other", "TXT", '"v=spf1 include:a.example include:b.example ~all"')
+    a = instance("a", [R("x.sub", "A", "192.0.2.1"), R("elsewhere", "A", "192.0.2.2"), spf_far],
+                 spf={2: "include:a.example"})
+    b = instance("b", [spf_far], service="b", spf={0: "include:b.example"})
+    zone = [*BASE, R("x.sub", "A", "192.0.2.1"), R("elsewhere", "A", "192.0.2.2"), spf_far]
+    plan = apply(tmpl({"type": "NS", "host": "sub", "pointsTo": "ns.example.net"}), zone, instances=(a, b))
+    assert [i.instance_id for i in plan.removed_instances] == ["a"]
+    assert R("elsewhere", "A", "192.0.2.2") in plan.to_delete
+    assert spf_of(after(zone, plan), "other.example.com.") == ["v=spf1 include:b.example ~all"]

@@ -109,3 +109,8 @@ def test_merging_two_rule_sets_is_commutative_up_to_order(a: list[str], b: list[
     ba = spf.merge(spf.merge(None, rules(" ".join(b)), qualifier="~"), rules(" ".join(a)), qualifier="~")
     assert sorted(t.text() for t in ab.terms) == sorted(t.text() for t in ba.terms)
     assert ab.all_qualifier == ba.all_qualifier == "~"
+
+
+def test_is_spf_data() -> None:
+    assert spf.is_spf_data('"v=spf1 mx -all"') and spf.is_spf_data('"V=SPF1 " "mx -all"')
+    assert not spf.is_spf_data('"v=spf10"') and not spf.is_spf_data('"hello"') and not spf.is_spf_data('"v=spf1')
