@@ -114,6 +114,8 @@ class AppliedRecord(models.Model):
 
     class Meta:
         ordering = ["applied", "name", "type", "id"]
+        # services look up the instances owning records at the names a plan touches.
+        indexes = [models.Index(fields=["name"], name="dc_appliedrecord_name")]
 
     def __str__(self) -> str:
         return f"{self.name} {self.ttl} {self.type} {self.data}"

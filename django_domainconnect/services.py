@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from . import models
 from .backends import get_backend
@@ -114,6 +116,19 @@ def get_managed_zone(user: Any, domain: str) -> Zone:
     return zone
 
 
+def _instances_touching(domain: str, scope: NameScope,
+                        same: tuple[str, str, str] | None = None) -> list[models.AppliedTemplate]:
+    """Instances on ``domain`` owning a record ``scope`` covers (plus, with ``same``, every instance of
+    that providerId/serviceId/host), records prefetched: two queries, rows bounded by the scope."""
+    query = Q(records__name__in=list(scope.names))
+    for subtree in scope.subtrees:
+        query |= Q(records__name=subtree) | Q(records__name__endswith="." + subtree)
+    if same is not None:
+        query |= Q(provider_id=same[0], service_id=same[1], host=same[2])
+    ids = models.AppliedTemplate.objects.filter(domain=domain).filter(query).values("pk")
+    return list(models.AppliedTemplate.objects.filter(pk__in=ids).prefetch_related("records"))
+
+
 def applied_instances(domain: str) -> list[models.AppliedTemplate]:
     """Applied template instances on ``domain`` with their records prefetched (two queries)."""
     try:
@@ -131,12 +146,11 @@ def plan(*, user: Any, domain: str, host: str = "", template: models.Template, p
     """What applying ``template`` would do to the zone now (no lock, nothing written)."""
     zone = get_managed_zone(user, domain)
     return _plan(get_backend(), zone, host=host, template=template, params=params, group_ids=group_ids,
-                 instance_id=instance_id, rows=applied_instances(zone.domain))
+                 instance_id=instance_id)
 
 
 def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Template,
-          params: Mapping[str, str], group_ids: Sequence[str] | None, instance_id: str | None,
-          rows: list[models.AppliedTemplate]) -> PlanResult:
+          params: Mapping[str, str], group_ids: Sequence[str] | None, instance_id: str | None) -> PlanResult:
     from .engine.plan import instance_scope, names_needed, plan_apply
     from .engine.template import parse_template
 
@@ -145,10 +159,14 @@ def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Te
     clean = {str(k): str(v) for k, v in params.items()}
     groups = tuple(group_ids) if group_ids else None
     policy = dc_settings.policy()
+    needed = names_needed(engine_template, domain=zone.domain, host=host, params=clean, group_ids=groups,
+                          policy=policy)
+    # Only instances that own a record the plan can touch, or that this apply updates: the cost follows
+    # the template, not the zone's applied state.
+    rows = _instances_touching(zone.domain, needed, same=(template.provider_id, template.service_id, host))
     instances = [_to_instance(r) for r in rows]
-    # Only the names the plan touches, plus those the applied instances own (never the whole zone).
-    scope = _union(names_needed(engine_template, domain=zone.domain, host=host, params=clean, group_ids=groups,
-                                policy=policy), instance_scope(instances))
+    # Only the names the plan touches, plus those these instances own (never the whole zone).
+    scope = _union(needed, instance_scope(instances))
     records = backend.list_records(zone, scope)
     the_plan = plan_apply(
         engine_template, domain=zone.domain, host=host, params=clean, zone=records, instances=instances,
@@ -183,7 +201,7 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
             with backend.lock(zone):
                 _recheck_owner(backend, user, zone)
                 result = _plan(backend, zone, host=host, template=template, params=params, group_ids=group_ids,
-                               instance_id=instance_id, rows=applied_instances(zone.domain))
+                               instance_id=instance_id)
                 audit.host = result.host
                 audit.before = result.records_before
                 if expected_fingerprint is not None and result.fingerprint != expected_fingerprint:
@@ -237,40 +255,69 @@ def _database_failure(audit: _AuditContext, exc: DatabaseError) -> BackendError:
 def _store_apply(the_plan: Plan, *, template: models.Template, user: Any, flow: str, client_id: str | None,
                  grant_id: int | None, params: Mapping[str, str]) -> models.AppliedTemplate | None:
     domain = the_plan.domain
-    gone = [i.instance_id for i in the_plan.removed_instances]
-    if gone:
-        models.AppliedTemplate.objects.filter(domain=domain, instance_id__in=gone).delete()
-    for inst in the_plan.updated_instances:
-        row = models.AppliedTemplate.objects.filter(domain=domain, instance_id=inst.instance_id).first()
-        if row is not None:
-            _replace_records(row, inst.records)
-            row.group_ids = list(inst.group_ids)
-            row.save(update_fields=["group_ids", "updated_at"])
+    _store_instances(domain, [i.instance_id for i in the_plan.removed_instances], the_plan.updated_instances)
     new = the_plan.new_instance
     if new is None:
         return None
-    row, _created = models.AppliedTemplate.objects.update_or_create(
-        domain=domain, instance_id=new.instance_id,
-        defaults={
-            "host": new.host, "provider_id": new.provider_id, "service_id": new.service_id,
-            "template_version": template.version, "group_ids": list(new.group_ids),
-            "params": _safe_params(dict(new.params) if new.params else params),
-            "multi_instance": new.multi_instance, "applied_by": _user_or_none(user), "flow": flow,
-            "client_id": client_id or "", "grant_id": grant_id,
-        },
-    )
-    _replace_records(row, new.records)
+    fields = {
+        "host": new.host, "provider_id": new.provider_id, "service_id": new.service_id,
+        "template_version": template.version, "group_ids": list(new.group_ids),
+        "params": _safe_params(dict(new.params) if new.params else params),
+        "multi_instance": new.multi_instance, "applied_by_id": getattr(_user_or_none(user), "pk", None),
+        "flow": flow, "client_id": client_id or "", "grant_id": grant_id,
+    }
+    row = (models.AppliedTemplate.objects.filter(domain=domain, instance_id=new.instance_id)
+           .prefetch_related("records").first())
+    if row is None:
+        row = models.AppliedTemplate.objects.create(domain=domain, instance_id=new.instance_id, **fields)
+    else:
+        same_records = (sorted(_row_key(r) for r in row.records.all()) == sorted(_owned_key(o) for o in new.records))
+        if same_records and all(getattr(row, k) == v for k, v in fields.items()):
+            return row  # a re-apply that changes nothing (dynamic DNS renewals): leave the state alone
+        for key, value in fields.items():
+            setattr(row, key, value)
+        row.save()
+        row.records.all().delete()
+    models.AppliedRecord.objects.bulk_create(_record_rows(row, new.records))
     return row
 
 
-def _replace_records(row: models.AppliedTemplate, owned: Iterable[OwnedRecord]) -> None:
-    row.records.all().delete()
-    models.AppliedRecord.objects.bulk_create([
-        models.AppliedRecord(applied=row, name=o.record.name, type=o.record.type, ttl=o.record.ttl,
-                             data=o.record.data, essential=o.essential, group_id=o.group_id or "",
-                             spf_rules=o.spf_rules or "")
-        for o in owned
-    ])
+def _store_instances(domain: str, removed: Sequence[str], updated: Sequence[AppliedInstance]) -> None:
+    """Delete removed instances and replace the records of trimmed ones in a fixed number of queries."""
+    if removed:
+        models.AppliedTemplate.objects.filter(domain=domain, instance_id__in=list(removed)).delete()
+    if not updated:
+        return
+    rows = {r.instance_id: r for r in models.AppliedTemplate.objects.filter(
+        domain=domain, instance_id__in=[i.instance_id for i in updated])}
+    models.AppliedRecord.objects.filter(applied__in=list(rows.values())).delete()
+    records: list[models.AppliedRecord] = []
+    for inst in updated:
+        row = rows.get(inst.instance_id)
+        if row is not None:
+            row.group_ids = list(inst.group_ids)
+            records.extend(_record_rows(row, inst.records))
+    models.AppliedRecord.objects.bulk_create(records)
+    now = timezone.now()
+    for row in rows.values():
+        row.updated_at = now
+    models.AppliedTemplate.objects.bulk_update(list(rows.values()), ["group_ids", "updated_at"])
+
+
+def _record_rows(row: models.AppliedTemplate, owned: Iterable[OwnedRecord]) -> list[models.AppliedRecord]:
+    return [models.AppliedRecord(applied=row, name=o.record.name, type=o.record.type, ttl=o.record.ttl,
+                                 data=o.record.data, essential=o.essential, group_id=o.group_id or "",
+                                 spf_rules=o.spf_rules or "")
+            for o in owned]
+
+
+def _owned_key(o: OwnedRecord) -> tuple[Any, ...]:
+    r = o.record
+    return (r.name, r.type, r.ttl, r.data, o.essential, o.group_id or "", o.spf_rules or "")
+
+
+def _row_key(r: models.AppliedRecord) -> tuple[Any, ...]:
+    return (r.name, r.type, r.ttl, r.data, r.essential, r.group_id, r.spf_rules)
 
 
 # -- revert ----------------------------------------------------------------------------------------------
@@ -298,14 +345,18 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
         with transaction.atomic():
             with backend.lock(zone):
                 _recheck_owner(backend, user, zone)
-                rows = applied_instances(zone.domain)
-                targets = [r for r in rows if r.host == norm_host and r.provider_id == provider_id
-                           and r.service_id == service_id and (instance_id is None or r.instance_id == instance_id)]
+                matching = models.AppliedTemplate.objects.filter(
+                    domain=zone.domain, host=norm_host, provider_id=provider_id, service_id=service_id)
+                if instance_id is not None:
+                    matching = matching.filter(instance_id=instance_id)
+                targets = list(matching.prefetch_related("records"))
                 if not targets:
                     raise NotApplied()
                 audit.template_version = targets[0].template_version
-                instances = [_to_instance(r) for r in rows]
-                before_all = backend.list_records(zone, instance_scope(_to_instance(t) for t in targets))
+                # The reverted instances' names, and only the other instances owning records there.
+                scope = instance_scope(_to_instance(t) for t in targets)
+                instances = [_to_instance(r) for r in _instances_touching(zone.domain, scope)]
+                before_all = backend.list_records(zone, scope)
                 audit.before = tuple(before_all)
                 plans: list[Plan] = []
                 current = list(before_all)
@@ -338,13 +389,7 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
 
 
 def _store_revert(domain: str, the_plan: Plan) -> None:
-    gone = [i.instance_id for i in the_plan.removed_instances]
-    if gone:
-        models.AppliedTemplate.objects.filter(domain=domain, instance_id__in=gone).delete()
-    for inst in the_plan.updated_instances:
-        row = models.AppliedTemplate.objects.filter(domain=domain, instance_id=inst.instance_id).first()
-        if row is not None:
-            _replace_records(row, inst.records)
+    _store_instances(domain, [i.instance_id for i in the_plan.removed_instances], the_plan.updated_instances)
 
 
 def _union(a: NameScope, b: NameScope) -> NameScope:

@@ -108,9 +108,15 @@ def test_enable_disable_actions(admin_client):
 
 def test_changelist_search_and_filter(admin_client):
     save_template(body())
+    save_template(body(providerId="other.example", serviceId="mail"))
     url = reverse("admin:django_domainconnect_template_changelist")
-    assert admin_client.get(url, {"q": "sp.example"}).status_code == 200
-    assert admin_client.get(url, {"provider_id": "sp.example"}).status_code == 200
+    page = admin_client.get(url, {"q": "sp.example"})
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    page = admin_client.get(url, {"provider_id": "other.example", "enabled__exact": "1"})
+    assert page.status_code == 200
+    assert [t.service_id for t in page.context["cl"].result_list] == ["mail"]
+    assert b'name="provider_id"' in page.content and b'name="enabled__exact"' in page.content  # kept in the form
+    assert admin_client.get(url, {"provider_id": "nobody.example"}).context["cl"].result_count == 0
 
 
 def test_staff_without_permission_gets_403(client, staff):
@@ -147,6 +153,8 @@ def test_applied_templates_with_inline_records(admin_client):
     url = reverse("admin:django_domainconnect_appliedtemplate_changelist")
     page = admin_client.get(url, {"domain": "example.com"})
     assert page.status_code == 200 and b"sp.example" in page.content
+    assert page.context["cl"].result_count == 1
+    assert admin_client.get(url, {"domain": "other.example"}).context["cl"].result_count == 0
     detail = admin_client.get(reverse("admin:django_domainconnect_appliedtemplate_change", args=[applied.pk]))
     assert b"192.0.2.1" in detail.content
     assert admin_client.get(reverse("admin:django_domainconnect_appliedtemplate_add")).status_code == 403

@@ -581,3 +581,73 @@ def test_ownership_rechecked_under_the_lock(zone, alice, web, monkeypatch):
         do_apply(alice, web)
     assert zone.records("example.com") == [APEX_A]
     assert not AppliedTemplate.objects.exists()
+
+
+# -- cost with many applied instances (benchmarks/FINDINGS.md 3, 5, 6) --------------------------------------
+
+
+def _instance(domain, sid, records, essential="Always"):
+    row = AppliedTemplate.objects.create(domain=domain, provider_id="other.example", service_id=sid,
+                                         instance_id=f"id-{sid}", flow="sync")
+    AppliedRecord.objects.bulk_create([AppliedRecord(applied=row, name=r.name, type=r.type, ttl=r.ttl, data=r.data,
+                                                     essential=essential) for r in records])
+    return row
+
+
+def test_only_instances_touching_the_plan_are_loaded(zone, alice, web, monkeypatch):
+    import django_domainconnect.engine.plan as engine_plan
+
+    extra = []
+    for i in range(30):
+        rec = Record(f"far{i}.example.com.", "A", 60, "192.0.2.50")
+        extra.append(rec)
+        _instance("example.com", f"far{i}", [rec])
+    near = Record("www.example.com.", "TXT", 60, '"near"')  # same name as the plan, no conflict
+    _instance("example.com", "near", [near])
+    zone.set_records("example.com", [APEX_A, near, *extra])
+    seen = []
+    original = engine_plan.plan_apply
+
+    def spy(*args, **kwargs):
+        seen.append(sorted(i.service_id for i in kwargs["instances"]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine_plan, "plan_apply", spy)
+    do_apply(alice, web)
+    assert seen == [["near"]]
+    assert AppliedTemplate.objects.count() == 32  # web + the 31 others, untouched
+
+
+def test_trimming_many_instances_costs_a_fixed_number_of_queries(zone, alice, mail):
+    def run(n):
+        AppliedTemplate.objects.all().delete()
+        records = [APEX_A]
+        for i in range(n):
+            www = Record("www.example.com.", "A", 60, f"192.0.2.{i + 1}")
+            other = Record(f"o{i}.example.com.", "TXT", 60, f'"keep {i}"')
+            records += [www, other]
+            _instance("example.com", f"t{i}", [www, other], essential="OnApply")
+        zone.set_records("example.com", records)
+        with CaptureQueriesContext(connection) as ctx:
+            outcome = do_apply(alice, mail, params={})
+        assert len(outcome.plan.updated_instances) == n
+        assert all(AppliedRecord.objects.filter(applied__instance_id=f"id-t{i}").count() == 1 for i in range(n))
+        return len(ctx.captured_queries)
+
+    run(1)  # warm-up (lock row)
+    assert run(2) == run(12)
+
+
+def test_noop_reapply_leaves_state_rows_alone(zone, alice, web):
+    do_apply(alice, web)
+    row = AppliedTemplate.objects.get()
+    record_ids = sorted(AppliedRecord.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as first:
+        outcome = do_apply(alice, web)
+    assert outcome.plan.is_noop
+    assert sorted(AppliedRecord.objects.values_list("pk", flat=True)) == record_ids
+    assert AppliedTemplate.objects.get().updated_at == row.updated_at
+    assert AuditEvent.objects.filter(action="apply", outcome="success").count() == 2  # still audited
+    do_apply(alice, web, params={"ip": "192.0.2.7", "token": "abc"})
+    assert AppliedTemplate.objects.get().params["ip"] == "192.0.2.7"
+    assert len(first.captured_queries) < 15
