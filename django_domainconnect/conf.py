@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "DNS_TIMEOUT": 3.0,
     "KEY_CACHE_TIMEOUT": 3600,
     "REQUIRE_SIGNATURES": False,
+    # Rate limits per user, per OAuth client and per IP for anonymous callers ("N/s|m|h|d"; None = off),
+    # counted in the default cache (docs/operations.md). A dict given here is merged over these.
+    "RATE_LIMITS": {"apply_url": "120/m", "consent": "60/m", "token": "120/m", "apply": "300/m", "revert": "300/m"},
 }
 
 # Settings holding dotted paths (resolved by get_backend(), kept as strings here).

@@ -8,6 +8,9 @@ Each part lives in its own list so a host can include a subset:
 from django.apps import apps
 from django.urls import include, path
 
+from . import auditlog
+from .health import health_view
+from .ratelimit import guard_patterns
 from .views.dispatch import apply_endpoint
 
 app_name = "domainconnect"
@@ -28,3 +31,9 @@ urlpatterns += [path("", include("django_domainconnect.views.urls"))]  # sync co
 if apps.is_installed("django_domainconnect.oauth"):  # optional sub-app: async consent, token, revert, grants
     urlpatterns += [path("", include("django_domainconnect.oauth.urls"))]
 _ = include
+
+# Health (staff only); then every route logs its refusals and the writing ones are rate-limited
+# (SECURITY.md 42, 47; docs/operations.md). Committed audit rows are logged too.
+urlpatterns += [path("domainconnect/health", health_view, name="health")]
+urlpatterns = guard_patterns(urlpatterns)
+auditlog.connect()
