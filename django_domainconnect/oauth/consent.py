@@ -222,8 +222,10 @@ def _combinations(user: Any, req: ConsentRequest) -> list[Combination]:
                 continue
             p = result.plan
             reasons = {c.record.key(): c.reason for c in p.conflicts}
+            risky = _phishing_risk([template])  # highlight what later values may point elsewhere
             out.append(Combination(
-                template, host, fqdn, record_rows(p.to_add), record_rows(p.to_delete, reasons=reasons),
+                template, host, fqdn, record_rows(p.to_add, highlight=risky),
+                record_rows(p.to_delete, reasons=reasons),
                 [f"{i.provider_id}/{i.service_id}" + (f" on {i.host}" if i.host else "") for i in p.removed_instances],
             ))
     return out

@@ -276,3 +276,10 @@ def test_service_in_path_without_scope(ready):
 def test_rfc9207_issuer_on_success_and_error(ready):
     assert location_params(approve(ready, consent_url()))["iss"] == "https://dns.example.net"
     assert location_params(ready.get(consent_url(scope="nosuch")))["iss"] == "https://dns.example.net"
+
+
+def test_records_shaped_by_variables_are_highlighted(ready):
+    html = ready.get(consent_url(scope="web", IP="198.51.100.7", token="t")).content.decode()
+    assert 'class="dc-highlight"' in html
+    html = ready.get(consent_url(scope="mail")).content.decode()
+    assert 'class="dc-highlight"' not in html
