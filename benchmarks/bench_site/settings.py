@@ -18,7 +18,7 @@ ROOT_URLCONF = "benchmarks.bench_site.urls"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 DATABASES = {
     # One connection per gunicorn worker, kept open as a production site would.
-    "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600, conn_health_checks=True)
+    "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)
 }
 DOMAINCONNECT = {**DOMAINCONNECT, "BASE_URL": os.environ.get("DOMAINCONNECT_BASE_URL", "http://127.0.0.1:8000")}
 # Each apply logs one INFO line in the example project; the benchmark measures the work, not the console.
