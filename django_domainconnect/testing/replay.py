@@ -32,6 +32,11 @@ class ReplayState:
     zone: dict[Key, Record] = field(default_factory=dict)
     instances: list[AppliedInstance] = field(default_factory=list)
     steps: int = 0
+    # (providerId, serviceId, host) of the applied instances before the first step and after each one.
+    history: list[frozenset[tuple[str, str, str]]] = field(default_factory=list)
+
+    def applied(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset((i.provider_id, i.service_id, i.host) for i in self.instances)
 
     def records(self) -> list[Record]:
         return sorted(self.zone.values())
@@ -64,6 +69,7 @@ def replay(events: Iterable[Any], *, domain: str, initial: Iterable[Record],
     """
     state = ReplayState(domain=domain, zone={r.key(): r for r in initial})
     policy = policy or Policy()
+    state.history.append(state.applied())
     for event in events:
         if getattr(event, "outcome", "") != "success" or event.action not in ("apply", "revert"):
             continue
@@ -73,6 +79,7 @@ def replay(events: Iterable[Any], *, domain: str, initial: Iterable[Record],
         else:
             _replay_revert(state, event, policy)
         state.steps += 1
+        state.history.append(state.applied())
         _check_images(event, before, state.zone)
     return state
 
