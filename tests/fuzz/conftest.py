@@ -1,0 +1,13 @@
+"""The async flow's fixtures (users, zones, templates, an SP client, consent→token) for the HTTP fuzzers."""
+
+from __future__ import annotations
+
+from tests.oauth.conftest import (  # noqa: F401 - fixtures re-exported for this directory
+    alice,
+    authorize,
+    bob,
+    make_template,
+    sp_client,
+    templates,
+    zones,
+)
