@@ -123,3 +123,11 @@ def test_unknown_nonce_is_refused(client, zones, alice):
     assert response.status_code == 400
     assert zones.write_count == 0
 
+
+
+def test_host_header_injection_is_refused_and_never_used(client, make_template, zones):
+    make_template()
+    assert client.get(apply_url(query=default_query()), HTTP_HOST="evil.com").status_code == 400
+    response = client.get(apply_url(query=default_query()), HTTP_X_FORWARDED_HOST="evil.com")
+    assert response.status_code == 302  # to the login page, built without the forwarded host
+    assert "evil.com" not in response["Location"]
