@@ -47,6 +47,11 @@ def test_consent_page_shows_names_records_and_conflicts(client, make_template, z
     assert 'action="/domainconnect/consent"' in body and 'value="approve"' in body and 'value="cancel"' in body
     assert "csrfmiddlewaretoken" in body
     assert zones.write_count == 0  # showing consent never writes
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    # same-origin, not no-referrer: the latter makes browsers send "Origin: null", which fails CSRF
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_nonce_never_appears_in_a_url(client, make_template, zones, alice):
