@@ -256,7 +256,6 @@ def _add_unrelated_instances(domain: str, count: int, per: int) -> None:
     ])
 
 
-@pytest.mark.xfail(strict=True, reason="benchmarks/FINDINGS.md #3: services loads every applied instance of the zone")
 def test_consent_page_reads_only_the_applied_state_the_plan_needs(
     client: Any, owner: Any, zones: tuple[str, str], planner: None, monkeypatch: pytest.MonkeyPatch,
     reads: list[tuple[bool, int]]
@@ -276,7 +275,6 @@ def test_consent_page_reads_only_the_applied_state_the_plan_needs(
     client.force_login(owner)
     _consent_page(client, small)
     _consent_page(client, large)
-    print(f"owned records given to the planner: {seen}; records read: {reads}")
     assert reads[0][1] == reads[1][1], reads
     assert seen[0] == seen[1] == 0, seen
 
