@@ -86,6 +86,8 @@ class _Renderer:
         self.domain = normalize_domain(domain)
         self.host = normalize_host(host)
         self.fqdn = f"{self.host}.{self.domain}" if self.host else self.domain
+        if len(self.fqdn) > MAX_NAME:
+            raise HostError(f"'{self.fqdn}' is longer than {MAX_NAME} characters", field="host")
         # Built-ins go last so a request parameter can never override them (§9.1.2).
         self.values = {**{k: str(v) for k, v in params.items()}, **builtin_values(self.domain, self.host)}
         self.apex = self.domain + "."

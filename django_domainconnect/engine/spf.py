@@ -70,6 +70,8 @@ class Term:
 
 
 def parse_term(token: str) -> Term:
+    if not token.isascii() or not token.isprintable():
+        raise SpfSyntaxError(f"'{token}' has characters SPF does not allow (use A-labels for IDNs)")
     modifier = _MODIFIER_RE.fullmatch(token)
     if modifier and not token.lower().startswith(("ip4:", "ip6:")):
         return Term("", modifier.group(1).lower(), "=" + modifier.group(2), modifier=True)

@@ -130,3 +130,29 @@ def test_owner_names_match_a_reference_model_of_section_9_3_2(tmpl_host: str, ho
     out = render_records(make_template([{"type": "TXT", "host": tmpl_host, "data": "x"}]), domain=ZONE, host=host,
                          params={})
     assert out[0].record.name == expected
+
+
+ANY_TEXT = st.one_of(st.none(), st.text(max_size=40), TOKENS, st.integers(-5, 70000))
+FIELDS = ["host", "name", "pointsTo", "data", "target", "spfRules", "service", "protocol", "ttl", "priority",
+          "weight", "port", "txtConflictMatchingMode", "txtConflictMatchingPrefix"]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["A", "AAAA", "CNAME", "MX", "TXT", "SRV", "SPFM", "NS", "CAA", "TLSA",
+                                           "REDIR301", "APEXCNAME", "TYPE65534", "cname"]),
+                          st.dictionaries(st.sampled_from(FIELDS), ANY_TEXT)), min_size=1, max_size=3),
+       st.dictionaries(st.sampled_from(["a", "b", "v"]), st.text(max_size=20)),
+       st.sampled_from(["", "sub", "x" * 63]))
+def test_rendering_and_planning_raise_only_engine_errors(recs: list[tuple[str, dict]], params: dict[str, str],
+                                                        host: str) -> None:
+    from django_domainconnect.engine.plan import plan_apply
+    from django_domainconnect.engine.types import Policy
+
+    records = [{"type": rtype, **{k: (str(v) if isinstance(v, int) and k not in ("ttl", "priority", "weight", "port")
+                                      else v) for k, v in fields.items()}} for rtype, fields in recs]
+    policy = Policy(supported_types=Policy().supported_types | {"TLSA", "REDIR301", "APEXCNAME", "TYPE65534"})
+    try:
+        plan_apply(make_template(records), domain=ZONE, host=host, params=params, zone=[],
+                   new_instance_id="x", policy=policy)
+    except EngineError:
+        pass

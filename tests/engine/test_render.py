@@ -396,3 +396,17 @@ def test_owner_name_errors_are_both_host_and_render_errors() -> None:
     with pytest.raises(RenderError) as exc:
         one({"type": "TXT", "host": "evil.com.", "data": "x"})
     assert isinstance(exc.value, HostError) and exc.value.code == "invalid_host"
+
+
+def test_host_and_domain_together_longer_than_253_are_rejected() -> None:
+    host = ".".join(["a" * 63] * 3)  # 191 characters
+    domain = ".".join(["b" * 40, "c" * 40]) + ".com"
+    with pytest.raises(HostError) as exc:
+        one({"type": "TXT", "host": "@", "data": "x"}, domain=domain, host=host)
+    assert exc.value.field == "host"
+
+
+def test_non_ascii_spf_rules_are_a_clear_error() -> None:
+    with pytest.raises(RenderError) as exc:
+        render([{"type": "SPFM", "host": "@", "spfRules": "include:bücher.example"}])
+    assert exc.value.field == "spfRules"
