@@ -292,3 +292,45 @@ def test_revert_reads_only_the_names_it_changes(
     assert reads and not any(whole for whole, _ in reads), reads
     event = dc_models.AuditEvent.objects.filter(action="revert").latest("id")
     assert len(event.records_before) < SMALL
+
+
+def _add_trimmable_instances(domain: str, count: int) -> None:
+    """``count`` instances of another template, each owning an OnApply TXT at the apex that the hosting
+    template's Prefix rule removes, and an A record elsewhere that keeps the instance alive (trimmed)."""
+    zone = reg.Domain.objects.get(name=domain)
+    origin = f"{domain}."
+    records = []
+    for i in range(count):
+        records += [(origin, "TXT", f'"hosting-verify=old{i}"'), (f"k{i}.{origin}", "A", f"192.0.2.{i + 1}")]
+    reg.Record.objects.bulk_create([
+        reg.Record(domain=zone, name=n, rname=reg.reverse_labels(n), type=t, ttl=3600, data=d) for n, t, d in records
+    ])
+    rows = dc_models.AppliedTemplate.objects.bulk_create([
+        dc_models.AppliedTemplate(domain=domain, host="", provider_id="other.example", service_id="verify",
+                                  instance_id=f"trim{i}", flow="sync", multi_instance=True)
+        for i in range(count)
+    ])
+    dc_models.AppliedRecord.objects.bulk_create([
+        rec
+        for i, row in enumerate(rows)
+        for rec in (
+            dc_models.AppliedRecord(applied=row, name=origin, type="TXT", ttl=3600, data=f'"hosting-verify=old{i}"',
+                                    essential="OnApply"),
+            dc_models.AppliedRecord(applied=row, name=f"k{i}.{origin}", type="A", ttl=3600, data=f"192.0.2.{i + 1}"),
+        )
+    ])
+
+
+def test_apply_queries_do_not_grow_with_the_instances_it_trims(
+    client: Any, owner: Any, zones: tuple[str, str], planner: None
+) -> None:
+    small, large = zones
+    _add_trimmable_instances(small, 1)
+    _add_trimmable_instances(large, 20)
+    client.force_login(owner)
+    n_one = _sync_apply(client, small)
+    n_twenty = _sync_apply(client, large)
+    assert n_twenty == n_one
+    # Every instance lost its apex TXT and kept its A record.
+    kept = dc_models.AppliedRecord.objects.filter(applied__domain=large, applied__service_id="verify")
+    assert kept.count() == 20 and not kept.filter(type="TXT").exists()
