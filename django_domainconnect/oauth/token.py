@@ -98,7 +98,11 @@ def token_view(request: HttpRequest) -> JsonResponse:
         data = json.loads(content or "{}")
     except ValueError:
         data = {}
-    if status != 200 or "access_token" not in data:
+    if status == 200 and not data.get("access_token"):
+        # DOT answers a refresh that lost a race with the winner's pair, which hashed token storage cannot
+        # give back (blank values): for this caller the refresh token is simply used up.
+        return token_error("invalid_grant", "the refresh token was already used")
+    if status != 200:
         return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))
     data["token_type"] = "bearer"  # draft Table 14: MUST be "bearer" (DOT writes "Bearer")
     return _no_store(JsonResponse({k: data[k] for k in RESPONSE_KEYS if k in data}))
