@@ -60,16 +60,21 @@ def instance_summary(instances: Iterable[AppliedInstance]) -> set[tuple[Any, ...
     }
 
 
-def replay(events: Iterable[Any], *, domain: str, initial: Iterable[Record],
-           templates: Mapping[tuple[str, str], Template], policy: Policy | None = None) -> ReplayState:
-    """Replay ``events`` (objects with the ``AuditEvent`` fields, in lock order) on ``initial``.
+def replay(events: Iterable[Any], *, domain: str, initial: Iterable[Record] = (),
+           templates: Mapping[tuple[str, str], Template], policy: Policy | None = None,
+           start: ReplayState | None = None) -> ReplayState:
+    """Replay ``events`` (objects with the ``AuditEvent`` fields, in lock order) on ``initial``, or
+    continue ``start`` (a state from an earlier call, perhaps edited by hand as the zone was).
 
     Only ``outcome == "success"`` rows with ``action`` ``apply``/``revert`` change anything; others are
     skipped. Raises ``ReplayMismatch`` at the first row whose recorded before/after differs.
     """
-    state = ReplayState(domain=domain, zone={r.key(): r for r in initial})
+    if start is None:
+        state = ReplayState(domain=domain, zone={r.key(): r for r in initial})
+        state.history.append(state.applied())
+    else:
+        state = start
     policy = policy or Policy()
-    state.history.append(state.applied())
     for event in events:
         if getattr(event, "outcome", "") != "success" or event.action not in ("apply", "revert"):
             continue

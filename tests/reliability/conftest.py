@@ -32,6 +32,8 @@ BODIES: dict[str, dict[str, Any]] = {
         {"type": "A", "host": "app", "pointsTo": "%ip%", "ttl": 3600, "essential": "OnApply"},
         {"type": "MX", "host": "@", "pointsTo": "mx.sp.example", "priority": 10, "ttl": 3600},
     ]},
+    # Takes app.example.com. over: removes only the OnApply A of an applied "app", not the instance.
+    "appcname": {"records": [{"type": "CNAME", "host": "app", "pointsTo": "app.sp.example", "ttl": 3600}]},
 }
 BASE_RECORDS = (
     Record("example.com.", "A", 3600, "192.0.2.100"),
