@@ -143,3 +143,50 @@ def _token(authorize):
         _TOKENS.clear()
         _TOKENS[key] = authorize(scope="web")
     return _TOKENS[key]
+
+
+@HTTP
+@given(fields=st.dictionaries(st.sampled_from(["nonce", "action", "csrfmiddlewaretoken", "x"]),
+                              st.text(max_size=60), max_size=4),
+       signed_in=st.booleans())
+@example(fields={"nonce": "a" * 43, "action": "approve"}, signed_in=True)
+@example(fields={"nonce": "\x00", "action": "cancel"}, signed_in=True)
+def test_sync_consent_post_with_hostile_fields(client, alice, zones, templates, no_rate_limits, fields, signed_in):
+    before = _writes(zones)
+    if signed_in:
+        client.force_login(alice)
+    else:
+        client.logout()
+    response = client.post("/domainconnect/consent", fields)
+    assert response.status_code in (400, 403, 409), response.content[:300]
+    _assert_clear_refusal(response)
+    assert _writes(zones) == before
+
+
+@HTTP
+@given(raw=query_bytes | st.lists(st.sampled_from([
+    b"client_id=" + PROVIDER.encode(), b"client_id=x", b"scope=web", b"scope=web%20web", b"scope=%00",
+    b"redirect_uri=https%3A%2F%2Fapp.exampleservice.example%2Foauth%2Fcallback", b"redirect_uri=javascript:x",
+    b"response_type=code", b"response_type=token", b"domain=example.com", b"host=%0a", b"state=%ff",
+    b"code_challenge=x", b"code_challenge_method=plain", b"prompt=none"]), max_size=8).map(b"&".join),
+    method=st.sampled_from(["GET", "POST"]))
+def test_async_consent_with_hostile_query(client, alice, zones, templates, sp_client, no_rate_limits, raw, method):
+    from django_domainconnect.oauth.models import Grant
+
+    client.force_login(alice)
+    path = f"/async/v2/domainTemplates/providers/{PROVIDER}"
+    response = client.generic(method, path, QUERY_STRING=raw.decode("latin-1"))
+    assert response.status_code in (200, 302, 400, 403, 404), response.content[:300]
+    if response.status_code != 302:
+        _assert_clear_refusal(response)
+    assert not Grant.objects.exists()  # nothing is granted without the shown consent token
+
+
+@HTTP
+@given(domain=st.text(max_size=40).filter(lambda s: "/" not in s and "\x00" not in s))
+def test_connected_page_with_hostile_domain(client, alice, zones, no_rate_limits, domain):
+    from urllib.parse import quote
+
+    client.force_login(alice)
+    response = client.get(f"/domainconnect/connected/{quote(domain, safe='')}/")
+    assert response.status_code in (200, 301, 302, 400, 403, 404), response.content[:300]
