@@ -30,7 +30,7 @@ from ..engine import names
 from ..engine.abnf import is_dc_id
 from ..engine.errors import EngineError
 from ..exceptions import TemplateNotFound, ZoneNotAvailable
-from ..views.display import clean_text, name_display, record_rows, variables_shape_targets
+from ..views.display import clean_text, is_display_name, name_display, record_rows, variables_shape_targets
 from ..views.security import protected_page
 from .audit import audit_event
 from .models import Grant, ServiceProviderClient, code_hash
@@ -78,6 +78,7 @@ class ConsentRequest:
     properties: dict[str, str]
     oauth_params: dict[str, str]
     templates: list[Any] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)  # providerName / serviceName as sent
 
 
 def add_query(uri: str, params: dict[str, str]) -> str:
@@ -178,7 +179,8 @@ def _check_rest(values: dict[str, str], client: ServiceProviderClient, redirect_
             oauth_params[key] = values[key]
     return ConsentRequest(client=client, redirect_uri=redirect_uri, state=values.get("state"),
                           provider_id=provider_id, service_ids=scope, domain=domain, hosts=hosts,
-                          properties=properties, oauth_params=oauth_params, templates=templates)
+                          properties=properties, oauth_params=oauth_params, templates=templates,
+                          extra={k: values[k] for k in ("providerName", "serviceName") if k in values})
 
 
 def _oauth_uri(req: ConsentRequest) -> str:
@@ -231,6 +233,17 @@ def _combinations(user: Any, req: ConsentRequest) -> list[Combination]:
     return out
 
 
+def _shared_name(req: ConsentRequest, param: str, flag: str) -> str:
+    """``providerName``/``serviceName`` from the URL, shown only beside the template's own name and only
+    when every template in scope allows it (draft Table 11: augment, never replace)."""
+    value = req.extra.get(param, "")
+    if not value or not is_display_name(value):
+        return ""
+    if not all((t.body or {}).get(flag) for t in req.templates):
+        return ""
+    return clean_text(value)
+
+
 def _phishing_risk(templates: list[Any]) -> bool:
     """``warnPhishing``, or variables that decide names/targets: later calls choose where traffic goes."""
     from ..engine.template import parse_template
@@ -265,6 +278,8 @@ def _render(request: HttpRequest, req: ConsentRequest, *, message: str = "", sta
         "client": req.client,
         "provider_id": req.provider_id,
         "provider_name": clean_text((req.templates[0].body or {}).get("providerName") or req.provider_id),
+        "shared_provider_name": _shared_name(req, "providerName", "sharedProviderName"),
+        "shared_service_name": _shared_name(req, "serviceName", "sharedServiceName"),
         "templates": req.templates,
         "domain": name_display(req.domain),
         "hosts": [name_display(f"{h}.{req.domain}") if h else name_display(req.domain) for h in req.hosts],

@@ -283,3 +283,26 @@ def test_records_shaped_by_variables_are_highlighted(ready):
     assert 'class="dc-highlight"' in html
     html = ready.get(consent_url(scope="mail")).content.decode()
     assert 'class="dc-highlight"' not in html
+
+
+def shown(response) -> str:
+    return response.content.decode().split("<form")[0]  # the form's action repeats the URL
+
+
+def test_shared_names_only_for_shared_templates(ready, make_template):
+    html = shown(ready.get(consent_url(scope="web", providerName="Google")))
+    assert "Google" not in html  # "web" is not a shared template: the name is ignored
+    make_template("shared", sharedProviderName=True, sharedServiceName=True,
+                  records=[{"type": "TXT", "host": "@", "data": "x", "ttl": 300}])
+    html = shown(ready.get(consent_url(scope="shared", providerName="Reseller <b>X</b>",
+                                 serviceName="Shop")))
+    assert "Example Service</bdi> <span class=\"dc-shared\">(for <bdi>Reseller &lt;b&gt;X&lt;/b&gt;</bdi>)" in html
+    assert "for <bdi>Shop</bdi>" in html
+    assert "<b>X</b>" not in html
+
+
+def test_shared_name_with_controls_is_ignored(ready, make_template):
+    make_template("shared", sharedProviderName=True,
+                  records=[{"type": "TXT", "host": "@", "data": "x", "ttl": 300}])
+    html = shown(ready.get(consent_url(scope="shared", providerName="evil\u202egoogle")))
+    assert "elgoog" not in html and "google" not in html
