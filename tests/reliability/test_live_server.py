@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -56,8 +57,12 @@ def server(tmp_path):
     require_row_locks()
     port = free_port()
     log = tmp_path / "gunicorn.log"
+    from django.conf import settings
+
+    # The tests' SECRET_KEY, so sessions this process creates are valid there.
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "registrar_site.settings",
-           "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+           "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT),
+           "DJANGO_SECRET_KEY": settings.SECRET_KEY}
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "gunicorn", "registrar_site.wsgi:application", "--workers", str(WORKERS),
@@ -140,3 +145,51 @@ def test_gunicorn_workers_under_concurrent_api_calls(server, client, owner, sett
                     policy=dc_settings.policy())
     assert result.records() == zone.records()
     assert instance_summary(result.instances) == db_state()
+
+
+def session_cookie(user: Any) -> str:
+    """A signed-in session in the shared database, as a Cookie header value."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+def test_double_submitted_consent_applies_once_across_workers(server, owner, settings, memory_backend, templates):
+    """The same consent answer posted several times at once, to different worker processes (a double click,
+    a browser retry): exactly one apply and one success audit row (SECURITY.md A.5)."""
+    import re
+
+    base, log = server
+    zone = make_zone("registrar", owner, settings, memory_backend)
+    cookie = session_cookie(owner)
+    page_url = f"{base}/v2/domainTemplates/providers/sp.example/services/web/apply?domain={DOMAIN}&ip=192.0.2.9&token=x"
+    with urllib.request.urlopen(urllib.request.Request(page_url, headers={"Cookie": cookie}), timeout=10) as page:  # noqa: S310
+        html = page.read().decode()
+        csrf_cookie = next(v.split(";")[0] for k, v in page.getheaders() if k.lower() == "set-cookie"
+                           and v.startswith("csrftoken="))
+    nonce = re.search(r'name="nonce" value="([^"]+)"', html).group(1)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({"nonce": nonce, "action": "approve", "csrfmiddlewaretoken": csrf}).encode()
+
+    def answer(_: int) -> int:
+        request = urllib.request.Request(f"{base}/domainconnect/consent", data=body, method="POST", headers={
+            "Cookie": f"{cookie}; {csrf_cookie}", "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": base + "/"})
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:  # noqa: S310
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(answer, range(6)))
+    assert all(s < 500 for s in statuses), f"{statuses}\n{log.read_text()[-3000:]}"
+    assert 200 in statuses or 302 in statuses, statuses
+    assert AuditEvent.objects.filter(domain=DOMAIN, action="apply", outcome="success").count() == 1, statuses
+    assert [r.data for r in zone.records() if r.name == "www.example.com."] == ["192.0.2.9"]
