@@ -18,7 +18,9 @@ logger = logging.getLogger(__name__)
 
 def record_refusal(request: HttpRequest, *, action: str, template: Any, detail: str, domain: str = "",
                    host: str = "", params: Mapping[str, str] | None = None) -> None:
-    """Write one failure row (``action`` is ``refused`` or ``declined``)."""
+    """Write one failure row (``action`` is ``refused`` or ``declined``); none for HEAD (no side effects)."""
+    if request.method == "HEAD":
+        return
     from django_domainconnect import models
     from django_domainconnect.services import SECRET_PARAMS
 

@@ -122,7 +122,8 @@ def render_consent(request: HttpRequest, result: Any, req: SyncRequest, *, signe
         state=req.state,
         signed=signed,
     )
-    nonce = save_pending(request, pending)
+    # HEAD has no side effects: the page's headers are the same, but no consent waits in the session.
+    nonce = "" if request.method == "HEAD" else save_pending(request, pending)
     context = consent_context(result, req)
     context.update({"nonce": nonce, "notice": clean_text(notice) if notice else "", "signed": signed})
     return form_page(render(request, "django_domainconnect/consent.html", context))

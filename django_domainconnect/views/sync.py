@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from django_domainconnect import services
 from django_domainconnect.conf import dc_settings
@@ -24,16 +26,20 @@ from django_domainconnect.engine.query import parse_query
 from django_domainconnect.engine.signatures import key_lookup_name, split_signed_query, verify_signed_query
 from django_domainconnect.engine.template import parse_template
 from django_domainconnect.exceptions import DomainConnectError, TemplateNotFound, ZoneNotAvailable
+from django_domainconnect.ratelimit import rate_limited
 
 from .audit import record_refusal
 from .consent_page import render_consent
 from .outcome import error_response
 from .params import SyncRequest, SyncRequestError, is_dc_id, redirect_target, validate_sync_request
+from .resume import TOKEN_RE, stash_query, stashed_query
 from .security import apply_page_headers, protected_page
 
 logger = logging.getLogger(__name__)
 
 NOT_AVAILABLE = "This domain cannot be changed from this account."
+RESUME_EXPIRED = ("This sign-in link has expired or belongs to another browser session. Nothing was changed. "
+                  "Please start again from the service's website.")
 CANNOT_COMBINE = "The template cannot be combined with the domain's existing records."
 
 
@@ -52,15 +58,28 @@ def not_found(request: HttpRequest) -> HttpResponse:
                           description="This service is not supported here.")
 
 
-def login_next(request: HttpRequest) -> str:
-    """Where the login page sends the user back: this apply link with its query byte-exact, so a signature
-    still verifies after login. Relative, unless the login page lives on another host; the absolute form
-    then comes from ``SYNC_UX_URL`` (configuration), never from the request's Host header."""
-    path = request.get_full_path()
+def login_next(path: str) -> str:
+    """Where the login page sends the user back (``path`` has no query). Relative, unless the login page
+    lives on another host; the absolute form then comes from ``SYNC_UX_URL`` (configuration), never from
+    the request's Host header."""
     if not urlsplit(resolve_url(settings.LOGIN_URL)).netloc:
         return path
     base = urlsplit(dc_settings.SYNC_UX_URL)
     return f"{base.scheme}://{base.netloc}{path}"
+
+
+def resume_path(token: str) -> str:
+    return reverse("domainconnect:sync_resume", kwargs={"token": token})
+
+
+def to_login(request: HttpRequest, provider_id: str, service_id: str, raw: bytes) -> HttpResponse:
+    """Send an anonymous user to login; the raw query waits in the session (see ``resume``).
+
+    A HEAD stores nothing (no side effects); its ``next`` is the apply path without the query.
+    """
+    if request.method == "HEAD":
+        return redirect_to_login(login_next(request.path))
+    return redirect_to_login(login_next(resume_path(stash_query(request, provider_id, service_id, raw))))
 
 
 def load_engine_template(template: Any) -> Any:
@@ -69,6 +88,26 @@ def load_engine_template(template: Any) -> Any:
 
 @protected_page
 def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpResponse:
+    return handle_apply(request, provider_id, service_id, raw_query_bytes(request))
+
+
+@protected_page
+@rate_limited("apply_url")  # the same work as the apply link, so the same budget
+@require_safe
+def sync_resume(request: HttpRequest, token: str) -> HttpResponse:
+    """``next`` after login: run the apply link again with the raw query stored before login."""
+    known = TOKEN_RE.fullmatch(token) is not None
+    if known and not request.user.is_authenticated:
+        return redirect_to_login(login_next(resume_path(token)))
+    stashed = stashed_query(request, token) if known and request.user.is_authenticated else None
+    if stashed is None:
+        return error_response(request, error="invalid_request", title="This link has expired",
+                              description=RESUME_EXPIRED)
+    return handle_apply(request, stashed.provider_id, stashed.service_id, stashed.raw)
+
+
+def handle_apply(request: HttpRequest, provider_id: str, service_id: str, raw: bytes) -> HttpResponse:
+    """Every check of the apply link on ``raw`` (the query's bytes as received), then the consent page."""
     if not (is_dc_id(provider_id) and is_dc_id(service_id)):
         return not_found(request)
     try:
@@ -77,7 +116,6 @@ def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpR
     except (TemplateNotFound, TemplateError):
         return not_found(request)
 
-    raw = raw_query_bytes(request)
     try:
         query = parse_query(raw)
     except EngineError as exc:
@@ -113,7 +151,7 @@ def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpR
         return fail(exc.description, error=exc.error, status=exc.status, signed=signed)
 
     if not request.user.is_authenticated:
-        return redirect_to_login(login_next(request))
+        return to_login(request, provider_id, service_id, raw)
 
     return start_consent(request, template, engine_template, req, signed=signed)
 

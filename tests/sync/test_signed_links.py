@@ -55,7 +55,7 @@ def test_signed_link_survives_the_login_round_trip(client, signed_template, zone
     assert first.status_code == 302
     login = urlsplit(first["Location"])
     next_url = parse_qs(login.query)["next"][0]
-    assert next_url == apply_url(query=query)
+    assert next_url.startswith("/domainconnect/resume/")  # the query itself waits in the session
     after_login = client.post(login.path, {"username": "alice", "password": "pw-alice", "next": next_url})
     assert after_login.status_code == 302
     assert after_login["Location"] == next_url
