@@ -14,7 +14,7 @@ import pytest
 
 from django_domainconnect import models
 from django_domainconnect.engine.types import Record
-from tests.sync.helpers import apply_url, default_query
+from tests.sync.helpers import KEY_DOMAIN, KEY_LABEL, apply_url, default_query, publish_key
 
 CHROMIUM = "/usr/bin/chromium"
 IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -161,3 +161,24 @@ def test_pages_cannot_be_framed(site, page):
     direct = page.context.new_page()
     direct.goto(target)
     assert "matches no group" in direct.content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_link_with_raw_characters_survives_sign_in(dns_server, site, page, make_template, memory_backend,
+                                                           sp_private_key):
+    """Chromium leaves ``|``, ``^`` and ``{}`` raw in the query; the signature covers them as sent."""
+    from django_domainconnect.engine.signatures import signed_query
+
+    publish_key(dns_server, sp_private_key)
+    make_template("signed", syncPubKeyDomain=KEY_DOMAIN, syncRedirectDomain=None,
+                  records=[{"type": "TXT", "host": "@", "data": "v=%token%", "ttl": 3600}])
+    query = signed_query("domain=example.com&token=a|b^c{d}", sp_private_key, KEY_LABEL)
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    page.goto(site.url + apply_url("signed", query=query))
+    assert any("token=a|b^c{d}" in url for url in seen)  # the browser really sent them raw
+    sign_in(page)
+    assert page.locator("button[value=approve]").is_visible(), page.content()[-1500:]
+    page.click("button[value=approve]")
+    page.wait_for_load_state()
+    assert any(r.data == '"v=a|b^c{d}"' for r in memory_backend.records("example.com"))
