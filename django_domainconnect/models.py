@@ -111,6 +111,8 @@ class AppliedRecord(models.Model):
     essential = models.CharField(max_length=8, default="Always")
     group_id = models.CharField(max_length=255, blank=True, default="")  # "" = no groupId
     spf_rules = models.TextField(blank=True, default="")  # "" = not an SPFM contribution
+    # Already in the zone (no template had written it) when the instance was applied: revert leaves it.
+    preexisting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["applied", "name", "type", "id"]

@@ -307,17 +307,17 @@ def _store_instances(domain: str, removed: Sequence[str], updated: Sequence[Appl
 def _record_rows(row: models.AppliedTemplate, owned: Iterable[OwnedRecord]) -> list[models.AppliedRecord]:
     return [models.AppliedRecord(applied=row, name=o.record.name, type=o.record.type, ttl=o.record.ttl,
                                  data=o.record.data, essential=o.essential, group_id=o.group_id or "",
-                                 spf_rules=o.spf_rules or "")
+                                 spf_rules=o.spf_rules or "", preexisting=o.preexisting)
             for o in owned]
 
 
 def _owned_key(o: OwnedRecord) -> tuple[Any, ...]:
     r = o.record
-    return (r.name, r.type, r.ttl, r.data, o.essential, o.group_id or "", o.spf_rules or "")
+    return (r.name, r.type, r.ttl, r.data, o.essential, o.group_id or "", o.spf_rules or "", o.preexisting)
 
 
 def _row_key(r: models.AppliedRecord) -> tuple[Any, ...]:
-    return (r.name, r.type, r.ttl, r.data, r.essential, r.group_id, r.spf_rules)
+    return (r.name, r.type, r.ttl, r.data, r.essential, r.group_id, r.spf_rules, r.preexisting)
 
 
 # -- revert ----------------------------------------------------------------------------------------------
@@ -424,14 +424,15 @@ def _combine(domain: str, host: str, provider_id: str, service_id: str, plans: l
 # -- conversions and audit -------------------------------------------------------------------------------
 
 
+def _to_owned(r: models.AppliedRecord) -> OwnedRecord:
+    return OwnedRecord(record=Record(r.name, r.type, r.ttl, r.data), essential=r.essential,  # type: ignore[arg-type]
+                       group_id=r.group_id or None, spf_rules=r.spf_rules or None, preexisting=r.preexisting)
+
+
 def _to_instance(row: models.AppliedTemplate) -> AppliedInstance:
     return AppliedInstance(
         instance_id=row.instance_id, provider_id=row.provider_id, service_id=row.service_id, host=row.host,
-        records=tuple(
-            OwnedRecord(record=Record(r.name, r.type, r.ttl, r.data), essential=r.essential,  # type: ignore[arg-type]
-                        group_id=r.group_id or None, spf_rules=r.spf_rules or None)
-            for r in row.records.all()
-        ),
+        records=tuple(_to_owned(r) for r in row.records.all()),
         multi_instance=row.multi_instance, group_ids=tuple(row.group_ids or ()),
         params=tuple(sorted((str(k), str(v)) for k, v in (row.params or {}).items())),
     )

@@ -174,6 +174,8 @@ class _State:
     removed: dict[str, AppliedInstance] = field(default_factory=dict)
     trimmed: dict[str, tuple[AppliedInstance, set[Key], set[str]]] = field(default_factory=dict)
     released: dict[str, set[str]] = field(default_factory=dict)  # owner -> SPF term keys given up
+    # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
+    spf_user: dict[str, bool] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seen: NameScope = field(default_factory=NameScope)
 
@@ -182,9 +184,13 @@ class _State:
             self.deleted[rec] = None
 
     def delete_owned(self, owned: OwnedRecord, inst: AppliedInstance) -> None:
-        """Delete the zone records still as ``owned`` was written (TTL may have been edited)."""
+        """Delete the zone records still as ``owned`` was written (TTL may have been edited); records the
+        instance adopted from the zone stay (they were there before it)."""
         if owned.spf_rules is not None:
             self.released.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
+            self.note_spf_origin(owned)
+            return
+        if owned.preexisting:
             return
         self.index.ensure(owned.record.name)
         present = self.index.by_key.get(owned.record.key())
@@ -195,6 +201,18 @@ class _State:
             self.warnings.append(
                 f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
                 " records given to the planner and was not deleted")
+
+    def note_spf_origin(self, owned: OwnedRecord) -> None:
+        name = owned.record.name
+        self.spf_user[name] = self.spf_user.get(name, False) or owned.preexisting
+
+    def spf_is_users(self, name: str) -> bool | None:
+        """Whether the SPF record at ``name`` was the user's before any template merged into it, as the
+        instances that know it say (any one saying so wins: never delete a user's record); ``None``: none do."""
+        flags = [o.preexisting for _inst, o in self.owners.spf_at(name)]
+        if name in self.spf_user:
+            flags.append(self.spf_user[name])
+        return any(flags) if flags else None
 
     def remove_instance(self, inst: AppliedInstance) -> None:
         if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
@@ -256,6 +274,7 @@ class _State:
 class _SpfResult:
     record: Record | None  # the SPF record at the owner after the plan (None: none written by this plan)
     claimed: list[spf.Term]
+    users: bool = False  # the record was the user's before any template merged into it
 
 
 def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: int | None,
@@ -287,6 +306,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
         base = spf.remove(base, drop)
     merged = base
     claimed: list[spf.Term] = []
+    users_terms_dropped = False
     if new_terms:
         try:
             merged = spf.merge(base, new_terms, qualifier=policy.spf_qualifier)
@@ -300,27 +320,32 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
             except spf.SpfLimitError as again:
                 raise PlanError(f"SPF at {name}: {again.message}, even without the existing record's own terms"
                                 ) from None
+            users_terms_dropped = True
             for rec, _ in parsed:
                 state.conflict(rec, f"merging into the SPF record at {name} would exceed RFC 7208's limit of"
                                     f" {spf.MAX_LOOKUPS} DNS lookups: its other terms are dropped", None)
         base_keys = {t.key for t in base.terms} if base is not None else set()
         claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims or t.key in released]
+    # Whose record it is: the instances that merged into it know; with none, an existing record that keeps
+    # its terms is the user's, and one this plan creates (or replaces as a conflict) is the templates'.
+    known = state.spf_is_users(name)
+    users = known if known is not None else bool(parsed) and not users_terms_dropped
     if merged is None:
-        return _SpfResult(None, claimed)
+        return _SpfResult(None, claimed, users)
     current = [r for r, _ in parsed if r not in state.deleted]
-    if not new_terms and not merged.terms and merged.all_qualifier == policy.spf_qualifier and not claims:
-        # Only templates' terms were in it and they are all gone: the record was theirs, remove it.
+    if not new_terms and not merged.terms and not claims and not users:
+        # Merging created it, and every template term is gone: remove it (whatever its qualifier now).
         for rec in current:
             state.delete(rec)
-        return _SpfResult(None, claimed)
+        return _SpfResult(None, claimed, users)
     ttl = current[0].ttl if current else (parsed[0][0].ttl if parsed else (new_ttl or policy.default_ttl))
     record = Record(name, "TXT", ttl, spf.to_txt_data(merged.text()))
     if current == [record]:
-        return _SpfResult(record, claimed)
+        return _SpfResult(record, claimed, users)
     for rec in current:
         state.delete(rec)
     add[record] = None
-    return _SpfResult(record, claimed)
+    return _SpfResult(record, claimed, users)
 
 
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
@@ -390,16 +415,34 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
     own_keys: set[Key] = set()
+    written: set[Key] = set()  # records the updated instance wrote itself (a new TTL rewrites them)
+    adopted: set[Key] = set()  # records it adopted from the zone, in the groups being replaced
     for inst in previous:
         for owned in inst.records:
-            if groups and owned.group_id is not None and owned.group_id not in groups:
+            replaced = not (groups and owned.group_id is not None and owned.group_id not in groups)
+            if replaced:
+                state.delete_owned(owned, inst)  # adopted records are not deleted: they were the user's
+            else:
                 kept.append(owned)
                 if owned.spf_rules is not None:
                     kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
+                    state.note_spf_origin(owned)
+            if owned.spf_rules is not None:
+                continue
+            if owned.preexisting and replaced:
+                adopted.add(owned.record.key())  # stays unless a new record conflicts with it (below)
             else:
-                state.delete_owned(owned, inst)
-            if owned.spf_rules is None:
                 own_keys.add(owned.record.key())  # a template never conflicts with itself
+                if not owned.preexisting:
+                    written.add(owned.record.key())
+
+    def displace(old: Record, reason: str, caused_by: Record | None) -> None:
+        """A conflict, except with a record the updated instance adopted and nobody else owns: that one is
+        the instance's own, so replacing it is part of the update (dynamic DNS never sends force)."""
+        if old.key() in adopted and not state.owners.owners_of(old):
+            state.delete(old)
+        else:
+            state.conflict(old, reason, caused_by)
 
     new_by_key: dict[Key, Record] = {rr.record.key(): rr.record for rr in rendered if rr.record is not None}
     ns_roots: dict[str, Record] = {}
@@ -410,24 +453,22 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             if old.key() in own_keys:
                 continue
             if old.key() in new_by_key:
-                if old != new_by_key[old.key()]:
-                    state.delete(old)  # same record, new TTL: rewrite it, nothing conflicts
-                continue
+                continue  # the same record is no conflict (the add loop below decides about its TTL)
             if rr.record is None and old.type == "TXT":
                 continue  # the SPF merge below decides about TXT records at an SPFM owner
             reason = same_owner_reason(probe, old, txt_mode=rr.source.txt_conflict_matching_mode,
                                        txt_prefix=rr.source.txt_conflict_matching_prefix)
             if reason:
-                state.conflict(old, reason, rr.record)
+                displace(old, reason, rr.record)
         for old in index.delegations_above(probe.name):
             if old.key() not in own_keys:
-                state.conflict(old, subtree_reason(probe, old) or "below a delegation", rr.record)
+                displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
         if probe.type == "NS":
             ns_roots[probe.name] = probe
     if ns_roots:
         for root, old in index.below(set(ns_roots)):
             if old.key() not in own_keys and old.key() not in new_by_key:
-                state.conflict(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
+                displace(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
 
     add: dict[Record, None] = {}
     owned_new: list[OwnedRecord] = []
@@ -435,14 +476,26 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if rr.record is None:
             continue
         rec = rr.record
+        present = index.by_key.get(rec.key(), [])
+        if present and rec.key() not in written:
+            # Already in the zone, and not written by the instance being updated: keep it exactly as it is,
+            # TTL included (TTLs are best effort), so a revert can leave the zone as it was. It is adopted
+            # unless a template wrote it (then the instances share it and the last one out removes it).
+            for old in present:
+                state.deleted.pop(old, None)  # a conflict or a removed instance's record, written again
+                state.conflicts.pop(old, None)
+            preexisting = rec.key() in adopted or all(o.preexisting for _i, o in state.owners.owners_of(present[0]))
+            owned_new.append(OwnedRecord(present[0], rr.source.essential_mode, rr.source.group_id,
+                                         preexisting=preexisting))
+            continue
         owned_new.append(OwnedRecord(rec, rr.source.essential_mode, rr.source.group_id))
         if rec in add:
             continue
         if rec in state.deleted:
-            del state.deleted[rec]  # removed with an old instance and written again: leave it alone
+            del state.deleted[rec]  # the updated instance's own record written again: leave it alone
             state.conflicts.pop(rec, None)
-        elif rec not in index.by_key.get(rec.key(), ()):
-            add[rec] = None
+        elif rec not in present:
+            add[rec] = None  # new, or the updated instance's own record with a new TTL (deleted above)
 
     # SPF last: it sees which records and instances the rules above removed.
     spf_new: dict[str, list[RenderedRecord]] = {}
@@ -455,7 +508,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         result = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
         if sources and result.record is not None:
             owned_new.append(OwnedRecord(result.record, "OnApply", sources[0].source.group_id,
-                                         spf_rules=" ".join(t.text() for t in result.claimed)))
+                                         spf_rules=" ".join(t.text() for t in result.claimed),
+                                         preexisting=result.users))
 
     used = _template_vars(rendered)
     new_params = {k: str(v) for k, v in params.items() if k in used}

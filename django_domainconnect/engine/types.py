@@ -144,6 +144,10 @@ class OwnedRecord:
     # SPF TXT records produced by SPFM merging are shared and never essential; ``spf_rules`` keeps the
     # rules this instance contributed so a revert can take exactly them out again.
     spf_rules: str | None = None
+    # The record was already in the zone, exactly (TTL aside), when the instance was applied, and no template
+    # had written it: the instance adopted it as it was, so reverting or removing the instance leaves it.
+    # For a merged SPF record: the user had an SPF record there before any template merged into it.
+    preexisting: bool = False
 
 
 @dataclass(frozen=True, slots=True)

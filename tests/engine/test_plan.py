@@ -129,10 +129,21 @@ def test_identical_records_are_neither_conflicts_nor_rewritten() -> None:
     plan = apply(tmpl({"type": "A", "host": "www", "pointsTo": "192.0.2.1", "ttl": 600}), zone)
     assert plan.is_noop and not plan.has_conflicts
     assert plan.new_instance is not None and plan.new_instance.records[0].record == R("www", "A", "192.0.2.1", 600)
+    # Another TTL alone changes nothing in a record the template did not write (docs/engine.md "adopted").
     retimed = apply(tmpl({"type": "A", "host": "www", "pointsTo": "192.0.2.1", "ttl": 900}), zone)
-    assert not retimed.conflicts
-    assert retimed.to_delete == (R("www", "A", "192.0.2.1", 600),)
-    assert retimed.to_add == (R("www", "A", "192.0.2.1", 900),)
+    assert retimed.is_noop and not retimed.conflicts
+    assert retimed.new_instance.records[0].record.ttl == 600 and retimed.new_instance.records[0].preexisting
+
+
+def test_an_update_rewrites_the_ttl_of_the_instances_own_record() -> None:
+    t = tmpl({"type": "A", "host": "www", "pointsTo": "192.0.2.1", "ttl": "%t%"})
+    first = apply(t, list(BASE), params={"t": "600"}, new_id="i1")
+    zone = sorted(after(BASE, first))
+    again = apply(t, zone, params={"t": "900"}, instances=(first.new_instance,))
+    assert not again.has_conflicts
+    assert again.to_delete == (R("www", "A", "192.0.2.1", 600),)
+    assert again.to_add == (R("www", "A", "192.0.2.1", 900),)
+    assert [(o.record.ttl, o.preexisting) for o in again.new_instance.records] == [(900, False)]
 
 
 def test_two_new_addresses_at_one_owner_keep_an_identical_existing_one() -> None:
