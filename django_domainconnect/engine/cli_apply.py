@@ -1,7 +1,7 @@
 """``domainconnect apply``: apply a template to a zone file and show the result.
 
     domainconnect apply --template FILE --zone FILE --domain DOMAIN [--host HOST] [--group-id ID]...
-                        [--param NAME=VALUE]... [--json]
+                        [--param NAME=VALUE]... [--supported-types [+]TYPES] [--json]
 
 Without ``--json``: a diff (``-``/``+`` lines, conflicts as ``#`` comments) then the resulting zone. With
 ``--json``: one object ``{"zone": [...], "to_add": [...], "to_delete": [...]}`` whose records are
@@ -16,8 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import dns.rdatatype
+
 from .errors import EngineError
 from .plan import plan_apply
+from .render import PSEUDO_TYPES
 from .types import Plan, Policy, Record
 from .zonefile import sort_key, write_zone
 
@@ -45,6 +48,10 @@ def add_apply_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="apply only this group (repeatable, or comma-separated)")
     parser.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=VALUE",
                         help="a variable value (repeatable)")
+    parser.add_argument("--supported-types", metavar="[+]TYPES", default=None,
+                        help="comma-separated record types the DNS Provider supports (default: "
+                             f"{','.join(sorted(Policy().supported_types))}); a leading '+' adds them to the "
+                             "default, e.g. +REDIR301,REDIR302,APEXCNAME")
     parser.add_argument("--json", action="store_true", help="print one JSON object: zone, to_add, to_delete")
     parser.set_defaults(func=run_apply)
     return parser
@@ -62,6 +69,28 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return params
 
 
+def parse_supported_types(value: str | None) -> frozenset[str]:
+    """``--supported-types``: the engine default, a list replacing it, or ``+list`` adding to it."""
+    default = Policy().supported_types
+    if value is None:
+        return default
+    extend = value.startswith("+")
+    names = [n.strip().upper() for n in value.removeprefix("+").split(",") if n.strip()]
+    if not names:
+        raise UsageError("--supported-types needs at least one record type, e.g. A,AAAA,CNAME,TXT")
+    for name in names:
+        if name in PSEUDO_TYPES or name == "SPFM":
+            continue
+        try:
+            rdtype = dns.rdatatype.from_text(name)
+        except (dns.rdatatype.UnknownRdatatype, ValueError):
+            rdtype = dns.rdatatype.NONE
+        if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):  # ANY, AXFR, OPT… hold no data
+            raise UsageError(f"--supported-types: '{name}' is not a DNS record type nor one of SPFM, "
+                             f"{', '.join(sorted(PSEUDO_TYPES))}")
+    return (default | frozenset(names)) if extend else frozenset(names)
+
+
 def _read(path: str, what: str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -76,11 +105,12 @@ def compute(args: argparse.Namespace) -> tuple[Plan, list[Record], str]:
     from .template import parse_template
     from .zonefile import read_zone
 
+    policy = Policy(supported_types=parse_supported_types(args.supported_types))
     template = parse_template(_read(args.template, "template"), path=args.template)
     zone = read_zone(_read(args.zone, "zone file"), args.domain)
     group_ids = [g.strip() for item in args.group_ids for g in item.split(",") if g.strip()]
     plan = plan_apply(template, domain=args.domain, host=args.host, params=parse_params(args.params), zone=zone,
-                      group_ids=group_ids or None, new_instance_id="cli", policy=Policy())
+                      group_ids=group_ids or None, new_instance_id="cli", policy=policy)
     gone = set(plan.to_delete)
     after = sorted([r for r in zone if r not in gone] + list(plan.to_add), key=sort_key)
     return plan, after, plan.domain

@@ -99,3 +99,40 @@ def test_the_zone_file_is_not_modified() -> None:
     before = A5_ZONE.read_text()
     assert run("--template", A5_TEMPLATE, "--zone", A5_ZONE, "--domain", "example.com").returncode == 0
     assert A5_ZONE.read_text() == before
+
+
+REDIRECT = [{"type": "REDIR301", "host": "@", "target": "https://shop.example.net/", "ttl": 600},
+            {"type": "APEXCNAME", "host": "@", "pointsTo": "apex.example.net", "ttl": 600}]
+
+
+def test_pseudo_types_are_refused_by_default_and_accepted_when_declared(tmp_path: Path) -> None:
+    template = write_template(tmp_path, REDIRECT)
+    refused = run("--template", template, "--zone", A5_ZONE, "--domain", "example.com")
+    assert refused.returncode != 0 and "REDIR301" in refused.stderr and "unsupported_type" in refused.stderr
+    for types in ("+REDIR301,apexcname", "A,AAAA,CNAME,TXT,REDIR301,APEXCNAME"):
+        proc = run("--template", template, "--zone", A5_ZONE, "--domain", "example.com", "--supported-types", types,
+                   "--json")
+        assert proc.returncode == 0, proc.stderr
+        added = json.loads(proc.stdout)["to_add"]
+        assert {"name": "example.com.", "type": "REDIR301", "ttl": 600, "data": "https://shop.example.net/"} in added
+        assert {"name": "example.com.", "type": "APEXCNAME", "ttl": 600, "data": "apex.example.net."} in added
+    # In text output the pseudo-records are comments in the zone: they are not DNS records.
+    text = run("--template", template, "--zone", A5_ZONE, "--domain", "example.com", "--supported-types",
+               "+REDIR301,APEXCNAME")
+    assert "+ example.com. 600 IN REDIR301 https://shop.example.net/" in text.stdout.splitlines()
+    assert any(line.startswith("; @ ") and line.split()[2:5] == ["600", "IN", "REDIR301"]
+               for line in text.stdout.splitlines())
+
+
+def test_a_supported_types_list_replaces_the_default(tmp_path: Path) -> None:
+    template = write_template(tmp_path, [{"type": "TXT", "host": "@", "data": "x", "ttl": 600}])
+    proc = run("--template", template, "--zone", A5_ZONE, "--domain", "example.com", "--supported-types", "A,AAAA")
+    assert proc.returncode != 0 and "TXT" in proc.stderr
+
+
+@pytest.mark.parametrize("types", ["", "+", "A,FOO", "ANY", "A,AXFR"])
+def test_bad_supported_types_are_one_clear_line(types: str) -> None:
+    proc = run("--template", A5_TEMPLATE, "--zone", A5_ZONE, "--domain", "example.com", "--supported-types", types)
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert "--supported-types" in proc.stderr
