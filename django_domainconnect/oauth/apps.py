@@ -12,6 +12,8 @@ class DomainConnectOAuthConfig(AppConfig):
     def ready(self) -> None:
         import logging
 
+        from . import checks  # noqa: F401 - registers the system checks
+
         # oauthlib writes codes, tokens and secrets into its DEBUG messages; they must not reach a log file
         # (SECURITY.md 31, DOT #1735). Unless the host set a level for "oauthlib" itself, keep it at INFO.
         oauthlib_logger = logging.getLogger("oauthlib")
