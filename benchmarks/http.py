@@ -178,6 +178,8 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10)
     parser.add_argument("--large", type=int, default=100_000)
     parser.add_argument("--templates", type=int, default=1_000)
+    parser.add_argument("--shape", choices=["plain", "instances", "ns"], default="plain",
+                        help="zone shape: 'instances' puts half of each zone in applied-template state")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
@@ -197,12 +199,12 @@ def main() -> None:
     started = time.perf_counter()
     seeded = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_site.seed", "--zone", f"{small}:{args.small}",
-         "--zone", f"{large}:{args.large}", "--templates", str(args.templates)],
+         "--zone", f"{large}:{args.large}", "--templates", str(args.templates), "--shape", args.shape],
         env=env, cwd=ROOT, capture_output=True, text=True)
     if seeded.returncode:
         sys.exit(f"seeding failed:\n{seeded.stderr[-3000:]}")
     tokens = json.loads(seeded.stdout.strip().splitlines()[-1])["tokens"]
-    print(f"seeded {args.small:,} + {args.large:,} records and {args.templates:,} templates "
+    print(f"seeded {args.small:,} + {args.large:,} records ({args.shape}) and {args.templates:,} templates "
           f"in {time.perf_counter() - started:.1f} s")
 
     apply_path = f"/v2/domainTemplates/providers/{PROVIDER}/services/{SERVICE}/apply"

@@ -1,7 +1,8 @@
 """Seeds the HTTP benchmark's database: a user, zones, templates and async-API tokens.
 
     DATABASE_URL=… DJANGO_SETTINGS_MODULE=benchmarks.bench_site.settings \
-        python -m benchmarks.bench_site.seed --zone small.bench.example:10 --zone large.bench.example:100000
+        python -m benchmarks.bench_site.seed --zone small.bench.example:10 --zone large.bench.example:100000 \
+        [--templates 1000] [--shape plain|instances|ns]
 
 Runs the migrations, then prints one JSON object: ``{"tokens": {domain: bearer token}}``. The tokens are
 what the async consent and the token exchange would leave behind (DOT application + access/refresh token
@@ -46,17 +47,31 @@ def seed_templates(total: int) -> None:
     dc_models.Template.objects.bulk_create(rows, batch_size=1000)
 
 
-def seed_zone(domain: str, size: int, user: Any) -> None:
+def seed_zone(domain: str, size: int, user: Any, shape: str = "plain") -> None:
+    """The zone's records and, for shapes with applied state, the instances that own them."""
     zone = reg.Domain.objects.create(name=domain, owner=user, verified=True, active=True)
     origin = f"{domain}."
     rows = [reg.Record(domain=zone, name=origin, rname=reg.reverse_labels(origin), type="SOA", ttl=3600,
                        data=f"ns1.{origin} admin.{origin} 2026010100 7200 900 1209600 300")]
-    for rec in w.zone(size, "plain"):
+    owned: dict[str, tuple[w.Owner, list[tuple[str, str, int, str]]]] = {}
+    for rec in w.zone(size, shape):
         r = to_record(rec)
         name = r.name.replace(f"{w.DOMAIN}.", origin)
+        data = r.data.replace(f"{w.DOMAIN}.", origin)
         rows.append(reg.Record(domain=zone, name=name, rname=reg.reverse_labels(name), type=r.type, ttl=r.ttl,
-                               data=r.data.replace(f"{w.DOMAIN}.", origin)))
+                               data=data))
+        if rec[4] is not None:
+            owned.setdefault(rec[4][0], (rec[4], []))[1].append((name, r.type, r.ttl, data))
     reg.Record.objects.bulk_create(rows, batch_size=5000)
+    instances = dc_models.AppliedTemplate.objects.bulk_create([
+        dc_models.AppliedTemplate(domain=domain, host=owner[3], provider_id=owner[1], service_id=owner[2],
+                                  instance_id=iid, flow="sync", multi_instance=True)
+        for iid, (owner, _records) in owned.items()
+    ], batch_size=2000)
+    dc_models.AppliedRecord.objects.bulk_create([
+        dc_models.AppliedRecord(applied=inst, name=n, type=t, ttl=ttl, data=d, essential=owned[inst.instance_id][0][4])
+        for inst in instances for (n, t, ttl, d) in owned[inst.instance_id][1]
+    ], batch_size=5000)
 
 
 def issue_token(user: Any, domain: str) -> str:
@@ -88,6 +103,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--zone", action="append", default=[], help="domain:records (repeatable)")
     parser.add_argument("--templates", type=int, default=1000, help="templates stored (the hosting one + others)")
+    parser.add_argument("--shape", choices=["plain", "instances", "ns"], default="plain",
+                        help="zone shape (benchmarks/workloads.py): with applied-template state or not")
     args = parser.parse_args()
     call_command("migrate", verbosity=0, interactive=False)
     user = get_user_model().objects.create_user("bench", password=secrets.token_urlsafe(12))
@@ -95,7 +112,7 @@ def main() -> None:
     tokens: dict[str, str] = {}
     for spec in args.zone:
         domain, size = spec.rsplit(":", 1)
-        seed_zone(domain, int(size), user)
+        seed_zone(domain, int(size), user, args.shape)
         tokens[domain] = issue_token(user, domain)
     print(json.dumps({"tokens": tokens}))
 
