@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
 from django_domainconnect.engine.plan import plan_apply, plan_revert
 from django_domainconnect.engine.types import AppliedInstance, OwnedRecord, Plan, Policy, Record, Template
 from tests.engine.test_plan import BASE, R, spf_of, tmpl
@@ -264,3 +267,43 @@ def test_a_merged_spf_record_outlives_the_instance_that_created_it() -> None:
     site.revert("b")
     site.revert("c")
     assert site.zone == sorted(BASE)
+
+
+# -- the property itself: apply(s) then revert(s) on a zone without conflicts is the identity ------------------
+
+TEMPLATE_RECORDS = st.sampled_from([
+    {"type": "A", "host": "www", "pointsTo": "192.0.2.1", "ttl": 3600},
+    {"type": "A", "host": "www", "pointsTo": "192.0.2.2", "ttl": 600},
+    {"type": "TXT", "host": "@", "data": "v1", "ttl": 3600},
+    {"type": "TXT", "host": "@", "data": "v2", "ttl": 300},
+    {"type": "TXT", "host": "www", "data": "x", "ttl": 3600},
+    {"type": "MX", "host": "@", "pointsTo": "mx1.example.net", "priority": 10, "ttl": 3600},
+    {"type": "CNAME", "host": "shop", "pointsTo": "a.example.net", "ttl": 3600},
+    {"type": "SPFM", "host": "@", "spfRules": "include:a.example"},
+    {"type": "SPFM", "host": "@", "spfRules": "include:b.example mx"},
+    {"type": "SPFM", "host": "@", "spfRules": "mx"},
+])
+ZONE_RECORDS = st.sampled_from([
+    R("www", "A", "192.0.2.1"), R("www", "A", "192.0.2.1", ttl=600), R("@", "TXT", '"v1"', ttl=60),
+    R("@", "MX", "10 mx1.example.net."), R("shop", "CNAME", "a.example.net.", ttl=900),
+    R("@", "TXT", '"v=spf1 mx ~all"'), R("@", "TXT", '"v=spf1 ~all"', ttl=600),
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ZONE_RECORDS, unique_by=lambda r: r.key(), max_size=5),
+       st.lists(TEMPLATE_RECORDS, min_size=1, max_size=4, unique_by=str),
+       st.lists(TEMPLATE_RECORDS, min_size=1, max_size=4, unique_by=str), st.booleans())
+def test_applies_then_reverts_without_conflicts_restore_the_zone(
+        extra: list[Record], first: list[dict], second: list[dict], first_out_first: bool) -> None:
+    original = sorted([*BASE, *extra])
+    site = Site(list(original))
+    assume(not site.apply(tmpl(*first, service_id="one"), new_id="one").has_conflicts)
+    one_only = Site(list(original))
+    one_only.apply(tmpl(*first, service_id="one"), new_id="one")
+    one_only.revert("one")
+    assert one_only.zone == original
+    assume(not site.apply(tmpl(*second, service_id="two"), new_id="two").has_conflicts)
+    for iid in (("one", "two") if first_out_first else ("two", "one")):
+        site.revert(iid)
+    assert site.zone == original
