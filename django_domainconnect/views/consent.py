@@ -26,21 +26,17 @@ from django_domainconnect.exceptions import (
 )
 from django_domainconnect.forms import ConsentForm
 
+from . import messages as msg
 from .audit import record_refusal
 from .consent_page import render_consent
 from .display import name_display
-from .outcome import allowed_redirect, error_response, success_location
+from .outcome import allowed_redirect, error_response, redirect_note, success_location
 from .params import SyncRequest
 from .pending import PendingConsent, claim_nonce, recall_outcome, remember_outcome, take_pending
 from .security import apply_page_headers, protected_page
-from .sync import CANNOT_COMBINE, NOT_AVAILABLE, load_engine_template, start_consent
+from .sync import load_engine_template, start_consent
 
 logger = logging.getLogger(__name__)
-
-CHANGED_NOTICE = "The domain or the template changed since the changes were shown. Please review them again."
-EXPIRED = ("This confirmation page has expired or was already used. Nothing was changed. "
-           "Please start again from the service's website.")
-CANCEL_DESCRIPTION = "user_cancel: the user declined the changes"
 
 
 def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -48,7 +44,7 @@ def _page(request: HttpRequest, name: str, context: dict[str, Any], status: int 
 
 
 def _expired(request: HttpRequest, status: int = 400) -> HttpResponse:
-    return _page(request, "error.html", {"title": "This page has expired", "description": EXPIRED,
+    return _page(request, "error.html", {"title": "This page has expired", "description": msg.CONSENT_EXPIRED,
                                          "error": "invalid_request"}, status=status)
 
 
@@ -71,7 +67,7 @@ def _replay(request: HttpRequest, outcome: dict[str, Any]) -> HttpResponse:
                                             "service_name": outcome.get("service_name", ""),
                                             "provider_name": outcome.get("provider_name", "")})
     return _page(request, "error.html", {"title": "The changes were not made", "error": "access_denied",
-                                         "description": "You cancelled this request. Nothing was changed."})
+                                         "description": msg.CANCELLED})
 
 
 @protected_page
@@ -80,7 +76,7 @@ def consent(request: HttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST)
     if not form.is_valid():
         return _page(request, "error.html", {"title": "The request could not be processed",
-                                             "description": "The form was incomplete.", "error": "invalid_request"},
+                                             "description": msg.FORM_INCOMPLETE, "error": "invalid_request"},
                      status=400)
     nonce: str = form.cleaned_data["nonce"]
     action: str = form.cleaned_data["action"]
@@ -102,7 +98,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 
     if not claim_nonce(nonce):  # a concurrent POST with the same nonce won the race
         return _page(request, "error.html", {"title": "Already answered", "error": "invalid_request",
-                                             "description": "This request was already answered in another window."},
+                                             "description": msg.ALREADY_ANSWERED},
                      status=409)
 
     req = _sync_request(pending)
@@ -117,12 +113,12 @@ def consent(request: HttpRequest) -> HttpResponse:
                        domain=req.domain, host=req.host, params=req.params)
         outcome = {"kind": "cancelled",
                    "location": _error_location(req, engine_template, pending.signed, "access_denied",
-                                               CANCEL_DESCRIPTION)}
+                                               msg.CANCEL_DESCRIPTION)}
         remember_outcome(request, nonce, outcome)
         return _replay(request, outcome)
 
     if template.version != pending.template_version:
-        return start_consent(request, template, engine_template, req, signed=pending.signed, notice=CHANGED_NOTICE)
+        return start_consent(request, template, engine_template, req, signed=pending.signed, notice=msg.CHANGED_NOTICE)
 
     try:
         services.apply(
@@ -132,17 +128,17 @@ def consent(request: HttpRequest) -> HttpResponse:
         )
     except PlanChanged as exc:
         return apply_page_headers(render_consent(request, exc.plan_result, req, signed=pending.signed,
-                                                 notice=CHANGED_NOTICE))
+                                                 notice=msg.CHANGED_NOTICE))
     except ZoneNotAvailable:
-        return fail(NOT_AVAILABLE, error="access_denied", status=403)
+        return fail(msg.NOT_AVAILABLE, error="access_denied", status=403)
     except PlanError:
-        return fail(CANNOT_COMBINE, error="invalid_request", status=400)
+        return fail(msg.CANNOT_COMBINE, error="invalid_request", status=400)
     except EngineError as exc:
-        return fail(str(exc), error="invalid_request", status=400)
+        return fail(msg.fill(msg.BAD_VALUES, problem=exc), error="invalid_request", status=400)
     except DomainConnectError as exc:
         logger.warning("DOMAINCONNECT: sync apply of %s/%s failed: %s", template.provider_id, template.service_id,
                        exc.code)
-        return fail("The changes could not be saved. Nothing was changed.", error="server_error", status=500)
+        return fail(msg.SAVE_FAILED, error="server_error", status=500)
 
     location = success_location(req.redirect_uri, engine_template, state=req.state, signed=pending.signed)
     fqdn = f"{req.host}.{req.domain}" if req.host else req.domain
@@ -152,7 +148,9 @@ def consent(request: HttpRequest) -> HttpResponse:
     if location:
         return apply_page_headers(HttpResponseRedirect(location))
     return _page(request, "done.html", {"fqdn": name_display(fqdn), "service_name": engine_template.service_name,
-                                        "provider_name": engine_template.provider_name, "domain": req.domain})
+                                        "provider_name": engine_template.provider_name, "domain": req.domain,
+                                        "redirect_note": redirect_note(req.redirect_uri, engine_template,
+                                                                       signed=pending.signed)})
 
 
 def _error_location(req: SyncRequest, engine_template: Any, signed: bool, error: str, description: str) -> str | None:

@@ -17,6 +17,7 @@ from django.shortcuts import render
 
 from django_domainconnect.engine.redirects import append_params, redirect_allowed
 
+from . import messages as msg
 from .display import clean_text
 from .security import apply_page_headers
 
@@ -39,6 +40,20 @@ def allowed_redirect(redirect_uri: str | None, template: Any, *, signed: bool) -
     except Exception:  # noqa: BLE001 - a URI the policy cannot even parse is simply not allowed
         return None
     return redirect_uri if ok else None
+
+
+def redirect_note(redirect_uri: str | None, template: Any, *, signed: bool) -> str:
+    """Why a ``redirect_uri`` that was sent is not used, for the Service Provider's developer ("" if it is).
+
+    The URI itself is never echoed: a page that shows an attacker's URL would help phishing.
+    """
+    if not redirect_uri or template is None or allowed_redirect(redirect_uri, template, signed=signed):
+        return ""
+    if signed:
+        return msg.REDIRECT_NOT_USED_SIGNED
+    if not getattr(template, "redirect_domains", ()):
+        return msg.REDIRECT_NO_DOMAIN
+    return msg.REDIRECT_NOT_USED
 
 
 def _redirect(uri: str, params: dict[str, str]) -> HttpResponse:
@@ -70,6 +85,7 @@ def error_response(
         "title": title or ERROR_TITLES.get(error, "The request could not be processed"),
         "description": clean_text(description),
         "details": [(label, clean_text(value)) for label, value in (details or [])],
+        "redirect_note": redirect_note(redirect_uri, template, signed=signed),
     }
     return apply_page_headers(render(request, "django_domainconnect/error.html", context, status=status))
 
@@ -87,6 +103,7 @@ def success_response(
     target = allowed_redirect(redirect_uri, template, signed=signed)
     if target is not None:
         return _redirect(target, {"state": state} if state is not None else {})
+    context = {**context, "redirect_note": redirect_note(redirect_uri, template, signed=signed)}
     return apply_page_headers(render(request, "django_domainconnect/done.html", context))
 
 

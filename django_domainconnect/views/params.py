@@ -15,6 +15,7 @@ from typing import Any
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import normalize_domain, normalize_host
 
+from . import messages as msg
 from .display import is_display_name
 
 DC_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,63}")
@@ -67,39 +68,40 @@ def redirect_target(query: Mapping[str, str]) -> tuple[str | None, str | None]:
 def validate_sync_request(query: Mapping[str, str], template: Any) -> SyncRequest:
     """Check ``query`` against the engine ``template``; raise ``SyncRequestError`` naming the first problem."""
     if template.sync_block:
-        raise SyncRequestError("This template cannot be applied with the synchronous flow (syncBlock).")
+        raise SyncRequestError(msg.SYNC_BLOCKED)
 
     domain_raw = query.get("domain", "")
     if not domain_raw:
-        raise SyncRequestError("The 'domain' parameter is required.")
+        raise SyncRequestError(msg.DOMAIN_MISSING)
     try:
         domain = normalize_domain(domain_raw)
         host = normalize_host(query.get("host"))
     except HostError as exc:
-        raise SyncRequestError(f"Invalid domain or host: {exc.message}") from None
+        raise SyncRequestError(msg.fill(msg.BAD_DOMAIN_OR_HOST, problem=exc.message)) from None
     if template.host_required and not host:
-        raise SyncRequestError("This template needs a 'host' parameter (hostRequired) and none was given.")
+        raise SyncRequestError(msg.HOST_REQUIRED)
 
     group_ids: tuple[str, ...] | None = None
     if "groupId" in query:
         parts = tuple(p for p in query["groupId"].split(","))
         if not parts or not all(is_dc_id(p) for p in parts):
-            raise SyncRequestError("'groupId' must be a comma-separated list of group ids.")
+            raise SyncRequestError(msg.GROUP_ID_SYNTAX)
         unknown = sorted(set(parts) - set(template.group_ids))
         if unknown:  # exact, case-sensitive match (draft §10.3)
-            raise SyncRequestError(f"groupId '{unknown[0]}' matches no group of this template.")
+            groups = ", ".join(sorted(template.group_ids)) or "none"
+            raise SyncRequestError(msg.fill(msg.GROUP_ID_UNKNOWN, group=unknown[0], groups=groups))
         group_ids = tuple(dict.fromkeys(parts))
 
     instance_id = query.get("instanceId")
     if instance_id is not None and not is_dc_id(instance_id):
-        raise SyncRequestError("'instanceId' is not a valid id.")
+        raise SyncRequestError(msg.INSTANCE_ID_INVALID)
 
     provider_name = _shared_name(query, "providerName", template.shared_provider_name or template.shared)
     service_name = _shared_name(query, "serviceName", template.shared_service_name)
 
     state = query.get("state")
     if state is not None and STATE_RE.fullmatch(state) is None:
-        raise SyncRequestError("'state' must be printable ASCII (RFC 6749 Appendix A.5).")
+        raise SyncRequestError(msg.STATE_INVALID)
 
     params = {k: v for k, v in query.items() if k not in RESERVED}
     return SyncRequest(
@@ -114,7 +116,8 @@ def _shared_name(query: Mapping[str, str], name: str, allowed: bool) -> str | No
     if value is None:
         return None
     if not allowed:  # Table 9: "this parameter MUST NOT be set"
-        raise SyncRequestError(f"'{name}' is only allowed for templates with shared{name[0].upper()}{name[1:]}.")
+        flag = f"shared{name[0].upper()}{name[1:]}"
+        raise SyncRequestError(msg.fill(msg.SHARED_NAME_NOT_ALLOWED, name=name, flag=flag))
     if not is_display_name(value):
-        raise SyncRequestError(f"'{name}' must be 1 to 255 visible characters.")
+        raise SyncRequestError(msg.fill(msg.SHARED_NAME_INVALID, name=name))
     return value

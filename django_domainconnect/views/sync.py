@@ -28,6 +28,7 @@ from django_domainconnect.engine.template import parse_template
 from django_domainconnect.exceptions import DomainConnectError, TemplateNotFound, ZoneNotAvailable
 from django_domainconnect.ratelimit import rate_limited
 
+from . import messages as msg
 from .audit import record_refusal
 from .consent_page import render_consent
 from .outcome import error_response
@@ -37,10 +38,6 @@ from .security import apply_page_headers, protected_page
 
 logger = logging.getLogger(__name__)
 
-NOT_AVAILABLE = "This domain cannot be changed from this account."
-RESUME_EXPIRED = ("This sign-in link has expired or belongs to another browser session. Nothing was changed. "
-                  "Please start again from the service's website.")
-CANNOT_COMBINE = "The template cannot be combined with the domain's existing records."
 
 
 def raw_query_bytes(request: HttpRequest) -> bytes:
@@ -55,7 +52,7 @@ def raw_query_bytes(request: HttpRequest) -> bytes:
 def not_found(request: HttpRequest) -> HttpResponse:
     """Unknown or malformed ids: a generic 404 (no ids, paths or exception text echoed)."""
     return error_response(request, error="invalid_request", status=404, title="Not found",
-                          description="This service is not supported here.")
+                          description=msg.NOT_SUPPORTED)
 
 
 def login_next(path: str) -> str:
@@ -102,7 +99,7 @@ def sync_resume(request: HttpRequest, token: str) -> HttpResponse:
     stashed = stashed_query(request, token) if known and request.user.is_authenticated else None
     if stashed is None:
         return error_response(request, error="invalid_request", title="This link has expired",
-                              description=RESUME_EXPIRED)
+                              description=msg.RESUME_EXPIRED)
     return handle_apply(request, stashed.provider_id, stashed.service_id, stashed.raw)
 
 
@@ -120,7 +117,8 @@ def handle_apply(request: HttpRequest, provider_id: str, service_id: str, raw: b
         query = parse_query(raw)
     except EngineError as exc:
         # The redirect target itself is ambiguous here, so the answer is always a page.
-        return error_response(request, error="invalid_request", description=exc.message)
+        return error_response(request, error="invalid_request",
+                              description=msg.fill(msg.BAD_QUERY, problem=exc.message))
     redirect_uri, state = redirect_target(query)
 
     def fail(description: str, *, error: str = "invalid_request", status: int = 400, signed: bool = False,
@@ -130,7 +128,7 @@ def handle_apply(request: HttpRequest, provider_id: str, service_id: str, raw: b
                               details=details)
 
     if engine_template.sync_block:
-        return fail("This template cannot be applied with the synchronous flow (syncBlock).")
+        return fail(msg.SYNC_BLOCKED)
 
     signed = False
     if engine_template.sync_pub_key_domain:
@@ -143,7 +141,7 @@ def handle_apply(request: HttpRequest, provider_id: str, service_id: str, raw: b
                         details=details)
         signed = True
     elif dc_settings.REQUIRE_SIGNATURES:
-        return fail("This DNS Provider only accepts signed templates, and this template has no syncPubKeyDomain.")
+        return fail(msg.SIGNATURE_REQUIRED)
 
     try:
         req = validate_sync_request(query, engine_template)
@@ -171,17 +169,17 @@ def start_consent(request: HttpRequest, template: Any, engine_template: Any, req
     except ZoneNotAvailable:
         record_refusal(request, action="refused", template=template, detail="zone not available to this user",
                        domain=req.domain, host=req.host, params=req.params)
-        return fail(NOT_AVAILABLE, error="access_denied", status=403)
+        return fail(msg.NOT_AVAILABLE, error="access_denied", status=403)
     except PlanError as exc:
         # About the zone's existing content (e.g. its SPF record): the Service Provider gets a vague text.
         logger.info("DOMAINCONNECT: %s/%s cannot be planned on %s: %s", template.provider_id,
                     template.service_id, req.domain, exc)
-        return fail(CANNOT_COMBINE, error="invalid_request", status=400)
+        return fail(msg.CANNOT_COMBINE, error="invalid_request", status=400)
     except EngineError as exc:
-        return fail(str(exc), error="invalid_request", status=400)
+        return fail(msg.fill(msg.BAD_VALUES, problem=exc), error="invalid_request", status=400)
     except DomainConnectError:
         logger.exception("DOMAINCONNECT: planning failed for %s/%s", template.provider_id, template.service_id)
-        return fail("The changes could not be prepared.", error="server_error", status=500)
+        return fail(msg.PREPARE_FAILED, error="server_error", status=500)
     response = render_consent(request, result, req, signed=signed, notice=notice)
     return apply_page_headers(response)
 
@@ -208,6 +206,6 @@ def _check_signature(raw: bytes, engine_template: Any) -> tuple[str, str, list[t
         temporary = getattr(exc, "code", "") == "temporarily_unavailable"
         error = "temporarily_unavailable" if temporary else "invalid_request"
         details.append(("Problem", exc.message))
-        return error, f"The request signature could not be verified: {exc.message}", details
+        return error, msg.fill(msg.SIGNATURE_FAILED, problem=exc.message), details
     return None
 
