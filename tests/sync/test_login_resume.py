@@ -142,3 +142,20 @@ def test_few_resume_entries_are_kept(client, make_template, zones):
         client.get(apply_url(query=f"domain=example.com&IP=198.51.100.7&token=t{i}"))
     assert 0 < len(client.session[RESUME_KEY]) <= 8
 
+
+
+def test_resume_url_counts_against_the_apply_link_rate_limit(client, make_template, zones, alice, monkeypatch):
+    from django.core.cache import cache
+
+    from django_domainconnect.conf import DEFAULTS
+
+    make_template()
+    cache.clear()
+    # Set through DEFAULTS: overriding settings.DOMAINCONNECT would rebuild the memory backend.
+    monkeypatch.setitem(DEFAULTS["RATE_LIMITS"], "apply_url", "2/m")
+    _login, next_url = login_redirect(client.get(apply_url(query="domain=example.com&IP=198.51.100.7&token=t")))
+    client.force_login(alice)  # counted per user from here on
+    assert [client.get(next_url).status_code for _ in range(2)] == [200, 200]
+    limited = client.get(next_url)
+    assert limited.status_code == 429 and "Retry-After" in limited
+    cache.clear()
