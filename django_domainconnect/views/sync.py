@@ -2,8 +2,9 @@
 
 Order matters (draft §10.2, SECURITY.md A–B): ids and template, query parsing (duplicates refused),
 ``syncBlock``, the signature (before login: an unsigned request for a signed template never reaches a
-login page), the Table 9 parameters, login (the raw query survives the round trip), zone ownership (one
-generic answer), then the plan and the consent page. A GET never writes.
+login page), the Table 9 parameters, login (the raw query waits in the session and ``sync_resume`` runs
+all of this again on it after login, see ``resume``), zone ownership (one generic answer), then the plan
+and the consent page. A GET never writes; a HEAD does not even touch the session.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from .security import apply_page_headers, protected_page
 logger = logging.getLogger(__name__)
 
 
-
 def raw_query_bytes(request: HttpRequest) -> bytes:
     """The query string exactly as received (WSGI/ASGI hand it over as latin-1-decoded bytes)."""
     raw = request.META.get("QUERY_STRING", "")
@@ -70,7 +70,7 @@ def resume_path(token: str) -> str:
 
 
 def to_login(request: HttpRequest, provider_id: str, service_id: str, raw: bytes) -> HttpResponse:
-    """Send an anonymous user to login; the raw query waits in the session (see ``resume``).
+    """Send an anonymous user to login; the raw query waits in the session (see ``views/resume.py``).
 
     A HEAD stores nothing (no side effects); its ``next`` is the apply path without the query.
     """
@@ -93,10 +93,9 @@ def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpR
 @require_safe
 def sync_resume(request: HttpRequest, token: str) -> HttpResponse:
     """``next`` after login: run the apply link again with the raw query stored before login."""
-    known = TOKEN_RE.fullmatch(token) is not None
-    if known and not request.user.is_authenticated:
-        return redirect_to_login(login_next(resume_path(token)))
-    stashed = stashed_query(request, token) if known and request.user.is_authenticated else None
+    if not request.user.is_authenticated and TOKEN_RE.fullmatch(token):
+        return redirect_to_login(login_next(resume_path(token)))  # e.g. the session expired meanwhile
+    stashed = stashed_query(request, token) if request.user.is_authenticated else None
     if stashed is None:
         return error_response(request, error="invalid_request", title="This link has expired",
                               description=msg.RESUME_EXPIRED)
