@@ -420,21 +420,23 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     for inst in previous:
         for owned in inst.records:
             replaced = not (groups and owned.group_id is not None and owned.group_id not in groups)
-            if replaced:
-                state.delete_owned(owned, inst)  # adopted records are not deleted: they were the user's
-            else:
+            if not replaced:
                 kept.append(owned)
                 if owned.spf_rules is not None:
                     kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
                     state.note_spf_origin(owned)
-            if owned.spf_rules is not None:
-                continue
-            if owned.preexisting and replaced:
-                adopted.add(owned.record.key())  # stays unless a new record conflicts with it (below)
+                else:
+                    own_keys.add(owned.record.key())  # a template never conflicts with itself
+            elif owned.spf_rules is not None:
+                state.delete_owned(owned, inst)  # gives its SPF terms up; the SPF merge below takes them back
+            elif state.owners.owners_of(owned.record):
+                pass  # another instance owns it too: it stays theirs, and a new record may conflict with it
+            elif owned.preexisting:
+                adopted.add(owned.record.key())  # the user's before: stays unless a new record conflicts with it
             else:
-                own_keys.add(owned.record.key())  # a template never conflicts with itself
-                if not owned.preexisting:
-                    written.add(owned.record.key())
+                state.delete_owned(owned, inst)
+                own_keys.add(owned.record.key())
+                written.add(owned.record.key())  # a new TTL rewrites it
 
     def displace(old: Record, reason: str, caused_by: Record | None) -> None:
         """A conflict, except with a record the updated instance adopted and nobody else owns: that one is

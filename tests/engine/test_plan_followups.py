@@ -307,3 +307,27 @@ def test_applies_then_reverts_without_conflicts_restore_the_zone(
     for iid in (("one", "two") if first_out_first else ("two", "one")):
         site.revert(iid)
     assert site.zone == original
+
+
+def test_an_update_no_longer_writing_a_shared_record_leaves_it_to_the_other_instance() -> None:
+    site = Site(list(BASE))
+    site.apply(tmpl({"type": "TXT", "host": "@", "data": "shared"}, service_id="one"), new_id="one")
+    t = tmpl({"type": "TXT", "host": "@", "data": "%v%"}, service_id="two")
+    site.apply(t, new_id="two", params={"v": "shared"})
+    update = site.apply(t, new_id="two", params={"v": "mine"})
+    assert update.to_delete == () and update.to_add == (R("@", "TXT", '"mine"'),)
+    assert R("@", "TXT", '"shared"') in site.zone
+    site.revert("one")
+    site.revert("two")
+    assert site.zone == sorted(BASE)
+
+
+def test_an_update_conflicting_with_a_shared_record_is_a_conflict_with_the_other_instance() -> None:
+    site = Site(list(BASE))
+    site.apply(tmpl({"type": "A", "host": "www", "pointsTo": "192.0.2.1"}, service_id="one"), new_id="one")
+    t = tmpl({"type": "A", "host": "www", "pointsTo": "%ip%"}, service_id="two")
+    site.apply(t, new_id="two", params={"ip": "192.0.2.1"})
+    update = site.apply(t, new_id="two", params={"ip": "192.0.2.2"})
+    assert [(c.record, c.instance_id) for c in update.conflicts] == [(WWW_A, "one")]
+    assert [i.instance_id for i in update.removed_instances] == ["one"]
+    assert [r for r in site.zone if r.type == "A"] == [R("www", "A", "192.0.2.2")]
