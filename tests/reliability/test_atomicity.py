@@ -146,16 +146,20 @@ def test_success_audit_row_failing(zone, owner, templates, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_commit_failure_with_a_database_backend(owner, settings, memory_backend, templates):
+@pytest.mark.parametrize("action", ["apply", "revert"])
+def test_commit_failure_with_a_database_backend(owner, settings, memory_backend, templates, action):
     """The example registrar keeps its zone in the same database: a failed COMMIT undoes everything."""
     zone = make_zone("registrar", owner, settings, memory_backend)
-    prepare(owner, templates, ["alias"])
+    prepare(owner, templates, ["alias", "spf"])
     state = snapshot(zone)
     with failing_commit() as failed, pytest.raises(BackendError):
-        do_apply(owner, templates["web"])
+        if action == "apply":
+            do_apply(owner, templates["web"])
+        else:
+            services.revert(user=owner, domain=DOMAIN, provider_id="sp.example", service_id="spf", flow="sync")
     assert failed == [1]
     assert snapshot(zone) == state
-    assert AuditEvent.objects.filter(outcome="failure").count() == 1
+    assert AuditEvent.objects.filter(outcome="failure", action=action).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
