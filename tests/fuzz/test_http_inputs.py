@@ -6,6 +6,7 @@ apply link, the token endpoint and the async API: never a 5xx, never a write, al
 from __future__ import annotations
 
 import json
+import os
 from html.parser import HTMLParser
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.oauth.conftest import PROVIDER, apply_path, bearer
 
-HTTP = settings(max_examples=60, deadline=None, database=None,
+HTTP = settings(max_examples=int(os.environ.get("DC_FUZZ_EXAMPLES", "60")), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 SYNC = f"/v2/domainTemplates/providers/{PROVIDER}/services/web/apply"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 from urllib.parse import quote, urlencode
 
@@ -29,7 +30,8 @@ from django_domainconnect.engine.template import load_template, parse_template
 from django_domainconnect.engine.types import Finding, Template
 from tests.conftest import corpus_files
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("DC_FUZZ_EXAMPLES", "200"))  # raise it for a longer hunt
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

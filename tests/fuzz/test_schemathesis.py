@@ -7,6 +7,8 @@ Bounded: a few examples per operation and mode (``MAX_EXAMPLES``), so the run ta
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the 'test' extra")
@@ -23,7 +25,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from django_domainconnect.openapi import build_schema  # noqa: E402
 
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = int(os.environ.get("DC_FUZZ_EXAMPLES", "15"))  # raise it for a longer hunt
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 API_OPERATIONS = {"asyncApply", "asyncRevertDelete", "asyncRevert"}
 
