@@ -182,6 +182,17 @@ def _reason(response: HttpResponse) -> str:
     return response.reason_phrase or str(response.status_code)
 
 
+def _redirected_error(response: HttpResponse) -> str | None:
+    """The ``error`` code of a redirect back to the Service Provider (never ``state`` or the URL itself)."""
+    if response.status_code not in (301, 302, 303) or "Location" not in response:
+        return None
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(response["Location"])
+    errors = parse_qs(parts.query).get("error") or parse_qs(parts.fragment).get("error")
+    return escape(errors[0], 64) if errors else None
+
+
 def logged(route: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """View decorator: log every 4xx/5xx answer of ``view`` as a refusal, with its duration."""
 
@@ -190,8 +201,11 @@ def logged(route: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., 
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             started = time.monotonic()
             response = view(request, *args, **kwargs)
-            if response.status_code >= 400 and response.status_code != 429:  # 429s are logged by ratelimit
-                log_refusal(request, reason=_reason(response), status=response.status_code, view_kwargs=kwargs,
+            status = response.status_code
+            refused = status >= 400 and status != 429  # 429s are logged by ratelimit
+            reason = _reason(response) if refused else _redirected_error(response)
+            if refused or reason:  # a redirect carrying ?error= back to the Service Provider is a refusal too
+                log_refusal(request, reason=reason or str(status), status=status, view_kwargs=kwargs,
                             route=route, duration_ms=round((time.monotonic() - started) * 1000, 1))
             from .health import publish_stats
 

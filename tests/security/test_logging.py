@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from django_domainconnect.auditlog import JsonFormatter, escape
-from tests.oauth.conftest import PROVIDER, SECRET, apply_path, bearer
+from tests.oauth.conftest import PROVIDER, SECRET, apply_path, bearer, consent_url
 
 SECRET_VALUE = "verify-TOKEN-value-7f3a"
 
@@ -139,3 +139,24 @@ def test_rolled_back_success_is_not_logged(caplog):
         AuditEvent.objects.create(action="apply", outcome="failure", domain="rolled.example", detail="x\ny")
     audit = [r for r in caplog.records if r.name == "django_domainconnect.audit"]
     assert [(r.dc_outcome, r.dc_detail) for r in audit] == [("failure", "x\\ny")]
+
+
+def test_error_redirect_to_the_service_provider_is_logged_as_a_refusal(caplog, client, alice, zones, sp_client):
+
+    client.force_login(alice)
+    with caplog.at_level(logging.INFO, logger="django_domainconnect"):
+        answer = client.get(consent_url(scope="no-such-service", state="STATE-SECRET-ish"))
+    assert answer.status_code == 302 and "error=" in answer["Location"]
+    refused = [r for r in caplog.records if r.name == "django_domainconnect.requests"]
+    assert [(r.dc_status, r.dc_reason) for r in refused] == [(302, "invalid_scope")]
+    assert "STATE-SECRET-ish" not in JsonFormatter().format(refused[0])
+
+
+def test_successful_redirects_are_not_refusals(caplog, client, alice, zones, templates, sp_client):
+    from tests.oauth.conftest import approve
+
+    client.force_login(alice)
+    with caplog.at_level(logging.INFO, logger="django_domainconnect"):
+        answer = approve(client, consent_url(scope="web"))
+    assert answer.status_code == 302 and "code=" in answer["Location"]
+    assert not [r for r in caplog.records if r.name == "django_domainconnect.requests"]
