@@ -160,3 +160,16 @@ def test_successful_redirects_are_not_refusals(caplog, client, alice, zones, tem
         answer = approve(client, consent_url(scope="web"))
     assert answer.status_code == 302 and "code=" in answer["Location"]
     assert not [r for r in caplog.records if r.name == "django_domainconnect.requests"]
+
+
+def test_failed_token_requests_are_logged_without_secrets(caplog, client, sp_client):
+    with caplog.at_level(logging.DEBUG):
+        answer = client.post("/v2/oauth/access_token?client_secret=QUERY-SECRET-1&code=CODE-1",
+                             {"grant_type": "authorization_code", "client_id": PROVIDER,
+                              "client_secret": "BODY-SECRET-2", "redirect_uri": "https://x.example/cb"})
+    assert answer.status_code == 400
+    refused = [r for r in caplog.records if r.name == "django_domainconnect.requests"]
+    assert refused and refused[0].dc_query_param_names == ["client_secret", "code"]
+    everything = "\n".join(JsonFormatter().format(r) for r in caplog.records)  # every logger, DEBUG included
+    for secret in ("QUERY-SECRET-1", "CODE-1", "BODY-SECRET-2", SECRET):
+        assert secret not in everything
