@@ -23,6 +23,10 @@ class Template(models.Model):
     record_types = models.JSONField(default=list, blank=True)
     lint_findings = models.JSONField(default=list, blank=True)
     has_errors = models.BooleanField(default=False, help_text=_("Error-level lint findings: cannot be enabled."))
+    # Why a disabled template is off: "lint" ones come back on when a re-import fixes the errors, "staff"
+    # ones (or "" while disabled, e.g. the admin's bulk action) wait for staff. Meaningless while enabled.
+    disabled_reason = models.CharField(max_length=8, blank=True, default="",
+                                       choices=[("", _("—")), ("lint", _("lint errors")), ("staff", _("staff"))])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

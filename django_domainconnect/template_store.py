@@ -2,7 +2,9 @@
 
 Every stored change bumps ``Template.version`` (to the template's own ``version`` when that is higher) and
 adds a ``TemplateVersion`` row saying what changed. Templates with error-level lint findings are stored
-(so the admin can show why) but never enabled.
+(so the admin can show why) but never enabled. ``Template.disabled_reason`` says why one is off: a template
+disabled only by its lint errors is enabled again by the store that fixes them; one disabled by staff (or
+``enable=False``) stays off until staff enable it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from .engine.lint import lint_template, template_files
 from .engine.template import load_template
 from .engine.types import Finding
 from .models import Template, TemplateVersion
+
+LINT = "lint"
+STAFF = "staff"
+ENABLED_AGAIN = "lint errors fixed, enabled again"
+STAYS_DISABLED = ("lint errors fixed; stays disabled (disabled by staff: enable it in the admin or with "
+                  "--enable)")
 
 RECORD_SUMMARY_KEYS = ("type", "host", "name", "pointsTo", "data", "target", "spfRules", "groupId")
 
@@ -102,6 +110,7 @@ class ImportResult:
     template: Template | None = None
     detail: str = ""
     findings: list[Finding] = field(default_factory=list)
+    note: str = ""  # what happened to the enabled flag when lint errors were fixed (ENABLED_AGAIN/STAYS_DISABLED)
 
 
 def _body_version(body: Mapping[str, Any]) -> int:
@@ -109,9 +118,11 @@ def _body_version(body: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def _apply_fields(obj: Template, prepared: Prepared, *, enable: bool | None, is_new: bool) -> None:
+def _apply_fields(obj: Template, prepared: Prepared, *, enable: bool | None, is_new: bool) -> str:
+    """Copy ``prepared`` onto ``obj`` and settle ``enabled``/``disabled_reason``; returns the note."""
     body = prepared.body or {}
     has_errors = bool(prepared.errors)
+    had_errors = obj.has_errors and not is_new
     obj.body = body
     obj.provider_name = str(body.get("providerName") or "")[:255]
     obj.service_name = str(body.get("serviceName") or "")[:255]
@@ -121,12 +132,25 @@ def _apply_fields(obj: Template, prepared: Prepared, *, enable: bool | None, is_
                                if isinstance(r, dict) and r.get("type")})
     obj.lint_findings = [f.to_dict() for f in prepared.findings]
     obj.has_errors = has_errors
+    # What the flag would be without errors: the explicit choice, else on for new templates and for those
+    # only lint errors kept off, else as it is. A disabled template with no reason was turned off by staff.
+    if enable is not None:
+        wanted = enable
+    elif is_new or (not obj.enabled and obj.disabled_reason == LINT):
+        wanted = True
+    else:
+        wanted = obj.enabled
+    staff_off = not wanted and (enable is False or obj.disabled_reason != LINT)
     if has_errors:
         obj.enabled = False
-    elif enable is not None:
-        obj.enabled = enable
-    elif is_new:
-        obj.enabled = True
+        obj.disabled_reason = STAFF if staff_off else LINT
+        return ""
+    was_enabled = obj.enabled
+    obj.enabled = wanted
+    obj.disabled_reason = STAFF if not wanted else ""
+    if had_errors and not was_enabled:
+        return ENABLED_AGAIN if wanted else STAYS_DISABLED
+    return ""
 
 
 def import_templates(paths: Iterable[str | Path], *, dry_run: bool = False,
@@ -171,6 +195,7 @@ def store_prepared(prepared: list[Prepared], *, dry_run: bool = False,
         if current is None:
             obj = Template(provider_id=p.provider_id, service_id=p.service_id,
                            version=max(_body_version(p.body or {}), 1))
+            obj.enabled, obj.disabled_reason = True, ""  # unsaved defaults; _apply_fields decides
             _apply_fields(obj, p, enable=enable, is_new=True)
             to_create.append(obj)
             versions.append((obj, None, p))
@@ -179,20 +204,25 @@ def store_prepared(prepared: list[Prepared], *, dry_run: bool = False,
             before = current.enabled
             if enable is not None and not current.has_errors and current.enabled != enable:
                 current.enabled = enable
+                current.disabled_reason = "" if enable else STAFF
+                to_update.append(current)
+            elif enable is False and current.has_errors and current.disabled_reason != STAFF:
+                # Still broken, but now also switched off on purpose: a later fix must not enable it.
+                current.disabled_reason = STAFF
                 to_update.append(current)
             status = "updated" if current.enabled != before else "unchanged"
             results.append(ImportResult(p.source, status, current, why, p.findings))
         else:
             old_body = current.body
             current.version = max(_body_version(p.body or {}), current.version + 1)
-            _apply_fields(current, p, enable=enable, is_new=False)
+            note = _apply_fields(current, p, enable=enable, is_new=False)
             to_update.append(current)
             versions.append((current, old_body, p))
-            results.append(ImportResult(p.source, "updated", current, why, p.findings))
+            results.append(ImportResult(p.source, "updated", current, why, p.findings, note))
     if dry_run:
         return results
     fields = ["body", "provider_name", "service_name", "source", "content_hash", "record_types", "lint_findings",
-              "has_errors", "enabled", "version", "updated_at"]
+              "has_errors", "enabled", "disabled_reason", "version", "updated_at"]
     with transaction.atomic():
         Template.objects.bulk_create(to_create, batch_size=500)
         if to_update:

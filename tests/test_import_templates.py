@@ -145,3 +145,69 @@ def test_whole_corpus_imports_quickly_and_matches_lint(corpus_dir, django_assert
             assert stored[source].enabled == (not has_error), source
     again, _ = run(corpus_dir)
     assert " 0 created, 0 updated" in again
+
+
+# -- re-import after a lint fix: lint-disabled templates come back, staff-disabled ones stay off ---------------
+
+BAD_RECORDS = [{"type": "CNAME", "host": "@", "pointsTo": "x.example.net", "ttl": 3600}]  # apex CNAME: error
+
+
+def test_reimport_that_fixes_lint_errors_enables_the_template(tmp_path):
+    from django_domainconnect.services import TemplateNotFound, find_template
+
+    path = write(tmp_path, "sp.example.web.json", body(records=BAD_RECORDS))
+    run(path)
+    assert Template.objects.get().enabled is False
+    with pytest.raises(TemplateNotFound):
+        find_template("sp.example", "web")
+    write(tmp_path, "sp.example.web.json", body())
+    out, _ = run(path)
+    t = Template.objects.get()
+    assert (t.enabled, t.has_errors, t.disabled_reason) == (True, False, "")
+    assert find_template("sp.example", "web").pk == t.pk  # the apply link works again
+    assert "updated sp.example/web" in out and "lint errors fixed, enabled again" in out
+    assert "1 enabled again" in out
+
+
+def test_existing_template_broken_then_fixed_is_enabled_again(tmp_path):
+    path = write(tmp_path, "sp.example.web.json", body())
+    run(path)
+    write(tmp_path, "sp.example.web.json", body(records=BAD_RECORDS))
+    run(path)
+    t = Template.objects.get()
+    assert (t.enabled, t.disabled_reason) == (False, "lint")
+    write(tmp_path, "sp.example.web.json", body(description="fixed"))
+    run(path)
+    t.refresh_from_db()
+    assert (t.enabled, t.disabled_reason) == (True, "")
+
+
+def test_staff_disabled_template_stays_disabled_when_its_lint_errors_are_fixed(tmp_path):
+    path = write(tmp_path, "sp.example.web.json", body())
+    run(path)
+    Template.objects.update(enabled=False)  # what the admin's "Disable selected templates" action does
+    write(tmp_path, "sp.example.web.json", body(records=BAD_RECORDS))
+    run(path)
+    write(tmp_path, "sp.example.web.json", body(description="fixed"))
+    out, _ = run(path)
+    t = Template.objects.get()
+    assert (t.enabled, t.has_errors, t.disabled_reason) == (False, False, "staff")
+    assert "lint errors fixed; stays disabled (disabled by staff" in out
+    assert "enabled again" not in out
+
+
+def test_no_enable_on_a_lint_disabled_template_keeps_it_off_after_the_fix(tmp_path):
+    path = write(tmp_path, "sp.example.web.json", body(records=BAD_RECORDS))
+    run(path)
+    run(path, "--no-enable")  # unchanged file, but the operator says: keep it off
+    assert Template.objects.get().disabled_reason == "staff"
+    write(tmp_path, "sp.example.web.json", body())
+    run(path)
+    assert Template.objects.get().enabled is False
+
+
+def test_save_template_fix_reports_enabled_again():
+    save_template(json.dumps(body(records=BAD_RECORDS)))
+    result = save_template(json.dumps(body()))
+    assert result.status == "updated" and result.template.enabled is True
+    assert result.note == "lint errors fixed, enabled again"

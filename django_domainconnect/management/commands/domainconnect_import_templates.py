@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_domainconnect.template_store import import_templates
+from django_domainconnect.template_store import ENABLED_AGAIN, import_templates
 
 
 class Command(BaseCommand):
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             raise CommandError(str(exc))
         counts: dict[str, int] = {}
-        with_errors = 0
+        with_errors = enabled_again = 0
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
             ident = f"{r.template.provider_id}/{r.template.service_id}" if r.template else ""
@@ -39,10 +39,15 @@ class Command(BaseCommand):
             elif r.detail:
                 with_errors += 1
                 self.stdout.write(self.style.WARNING(f"{r.status} {ident} ({r.source}): {r.detail}"))
+            elif r.note:
+                # The enabled flag changed (or deliberately did not) because lint errors were fixed: say so.
+                enabled_again += r.note == ENABLED_AGAIN
+                self.stdout.write(f"{r.status} {ident} ({r.source}): {r.note}")
             elif r.status != "unchanged" and options.get("verbosity", 1) >= 2:
                 self.stdout.write(f"{r.status} {ident} v{r.template.version if r.template else '?'}")
         summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("created", "updated", "unchanged", "skipped"))
         prefix = "[dry run] " if dry_run else ""
         self.stdout.write(self.style.SUCCESS(
-            f"{prefix}{len(results)} file(s): {summary}; {with_errors} stored disabled because of lint errors "
+            f"{prefix}{len(results)} file(s): {summary}; {with_errors} stored disabled because of lint errors"
+            f"{f'; {enabled_again} enabled again (lint errors fixed)' if enabled_again else ''} "
             f"({time.monotonic() - started:.2f}s)"))
