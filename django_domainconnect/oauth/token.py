@@ -2,7 +2,8 @@
 
 Parameters are merged from the query string and a JSON or form body (see ``params.py``), then handed to
 DOT's oauthlib server as one form body, so DOT's validator (ours) does all OAuth checking. Answers are the
-draft's four properties with ``token_type`` "bearer", or 400 with an RFC 6749 §5.2 error object.
+draft's four properties with ``token_type`` "bearer", or an RFC 6749 §5.2 error object (400; 401 with a
+``WWW-Authenticate`` challenge when client authentication fails).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ def token_error(error: str, description: str | None = None, status: int = 400) -
     if description:
         body["error_description"] = description
     return _no_store(JsonResponse(body, status=status))
+
+
+def oauth_error(data: dict[str, Any]) -> JsonResponse:
+    """oauthlib's error object as RFC 6749 §5.2 wants it: 400, but 401 + a challenge for a failed client
+    authentication (oauthlib's 401 carries a ``Bearer`` challenge, the scheme of resource servers)."""
+    error = str(data.get("error") or "invalid_request")
+    if error != "invalid_client":
+        return token_error(error, data.get("error_description"))
+    response = token_error(error, "client authentication failed", status=401)
+    response["WWW-Authenticate"] = 'Basic realm="domainconnect", charset="UTF-8"'
+    return response
 
 
 def _no_store(response: JsonResponse) -> JsonResponse:
@@ -103,7 +115,7 @@ def token_view(request: HttpRequest) -> JsonResponse:
         # give back (blank values): for this caller the refresh token is simply used up.
         return token_error("invalid_grant", "the refresh token was already used")
     if status != 200:
-        return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))
+        return oauth_error(data)
     data["token_type"] = "bearer"  # draft Table 14: MUST be "bearer" (DOT writes "Bearer")
     return _no_store(JsonResponse({k: data[k] for k in RESPONSE_KEYS if k in data}))
 
@@ -140,4 +152,4 @@ def token_revoke_view(request: HttpRequest) -> JsonResponse:
         data = json.loads(content or "{}")
     except ValueError:
         data = {}
-    return token_error(str(data.get("error") or "invalid_request"), data.get("error_description"))
+    return oauth_error(data)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from .models import Grant, ServiceProviderClient, code_hash, grant_for_token_family
 from .pkce import pkce_required
@@ -58,9 +59,14 @@ class DomainConnectOAuth2Validator(OAuth2Validator):
                              **kwargs: Any) -> bool:
         request = args[0] if args else kwargs.get("request")
         # Our consent URL always carries redirect_uri, so the token request must repeat it (RFC 6749 §4.1.3).
-        if request is not None and getattr(request, "using_default_redirect_uri", False):
-            return False
-        return super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs)
+        missing = request is not None and getattr(request, "using_default_redirect_uri", False)
+        if missing or not super().confirm_redirect_uri(client_id, code, redirect_uri, client, *args, **kwargs):
+            # oauthlib answers a mismatch with invalid_request; RFC 6749 §5.2 (and SECURITY.md 28) say the
+            # grant does not match its redirection URI: invalid_grant. Raised here, oauthlib reports it as is.
+            raise oauth2_errors.InvalidGrantError(
+                description="redirect_uri is missing or differs from the one of the authorization request",
+                request=request)
+        return True
 
     def validate_code(self, client_id: str, code: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
         grant = Grant.objects.filter(code_hash=code_hash(code)).select_related("client").first()

@@ -109,11 +109,51 @@ def test_other_grant_types_are_refused(client, code, grant_type, error):
     assert_error(response, error)
 
 
+def assert_client_error(response):
+    # RFC 6749 §5.2: a failed client authentication is 401 with a challenge for the client's scheme.
+    assert response.status_code == 401, response.content
+    assert response.json()["error"] == "invalid_client"
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert response["Cache-Control"] == "no-store"
+
+
 def test_wrong_secret(client, code):
     response = client.post(f"{TOKEN}?{urlencode({'grant_type': 'authorization_code', 'code': code})}",
                            data=json.dumps({"client_id": PROVIDER, "client_secret": "wrong",
                                             "redirect_uri": REDIRECT}), content_type="application/json")
-    assert_error(response, "invalid_client")
+    assert_client_error(response)
+    assert exchange(client, code).status_code == 200  # the code was not consumed
+
+
+def test_wrong_secret_with_http_basic(client, code):
+    basic = base64.b64encode(f"{PROVIDER}:wrong".encode()).decode()
+    response = client.post(
+        TOKEN, data=urlencode({"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}),
+        content_type="application/x-www-form-urlencoded", HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert_client_error(response)
+
+
+@pytest.mark.parametrize("credentials", [{"client_id": "unknown.example", "client_secret": SECRET},
+                                         {"client_id": PROVIDER}, {}])
+def test_unknown_or_unauthenticated_client(client, code, credentials):
+    response = post_form(client, {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+                                  **credentials})
+    assert_client_error(response)
+
+
+def test_refresh_with_a_wrong_secret(client, code):
+    first = exchange(client, code).json()
+    response = post_form(client, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                  "client_id": PROVIDER, "client_secret": "wrong"})
+    assert_client_error(response)
+
+
+def test_refresh_asking_for_more_scope(client, code):
+    # The grant covers "web"; a refresh may narrow the scope but never widen it (RFC 6749 §6).
+    first = exchange(client, code).json()
+    response = post_form(client, {"grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+                                  "client_id": PROVIDER, "client_secret": SECRET, "scope": "web mail"})
+    assert_error(response, "invalid_scope")
 
 
 def test_code_used_twice_fails_and_revokes_what_it_gave(client, code):
@@ -142,8 +182,9 @@ def test_redirect_uri_must_repeat_the_authorize_one(client, code, redirect_uri):
     response = client.post(f"{TOKEN}?{urlencode(query)}",
                            data=json.dumps({"client_id": PROVIDER, "client_secret": SECRET}),
                            content_type="application/json")
-    assert response.status_code == 400
-    assert response.json()["error"] in ("invalid_grant", "invalid_request")
+    assert_error(response, "invalid_grant")  # RFC 6749 §5.2, SECURITY.md 28 (oauthlib says invalid_request)
+    assert "redirect_uri" in response.json()["error_description"]
+    assert exchange(client, code).status_code == 200  # refused before the code was used up
 
 
 def test_code_of_another_client(client, code):
@@ -336,7 +377,7 @@ def test_revoke_endpoint_needs_client_authentication(client, code):
     response = client.post("/v2/oauth/revoke", data=urlencode({"token": first["refresh_token"],
                                                                "client_id": PROVIDER, "client_secret": "wrong"}),
                            content_type="application/x-www-form-urlencoded")
-    assert response.status_code in (400, 401)
+    assert_client_error(response)
     assert refresh(client, first["refresh_token"]).status_code == 200
 
 
