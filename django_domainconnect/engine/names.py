@@ -17,7 +17,10 @@ def to_alabel_name(name: str, *, what: str = "name", allow_underscore: bool = Fa
     ``allow_underscore`` admits RFC 8552 labels such as ``_dmarc``; ``allow_wildcard`` admits a leading
     ``*`` label. Each label is converted on its own so underscore and wildcard labels pass through.
     """
-    text = name.strip()
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        # Never strip silently: "example.com\n" or "off\r\n" is a malformed request, not the name inside it.
+        raise HostError(f"{what} {name!r} contains whitespace or control characters")
+    text = name
     if text.endswith("."):
         text = text[:-1]
     if not text:
@@ -66,9 +69,9 @@ def normalize_domain(domain: str) -> str:
 
 def normalize_host(host: str | None) -> str:
     """The ``host`` apply parameter ("" for the apex) as lower-case A-labels, relative to the domain."""
-    if host is None or host.strip() in ("", "@"):
+    if host is None or host in ("", "@"):
         return ""
-    if host.strip().endswith("."):
+    if host.endswith("."):
         raise HostError(f"host '{host}' must be relative to the domain (no trailing dot)")
     return to_alabel_name(host, what="host", allow_underscore=True)
 
