@@ -364,6 +364,50 @@ def test_consent_pages_carry_the_registrars_brand():
     assert "dc-main" in html  # still the app's page structure around the brand
 
 
+INLINE_STYLE = re.compile(rb"<style|\sstyle\s*=|<script(?![^>]*\ssrc=)", re.IGNORECASE)
+EXAMPLE_TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                      "DIRS": [EXAMPLE / "registrar" / "templates"], "APP_DIRS": True,
+                      "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+                                                         "django.contrib.auth.context_processors.auth",
+                                                         "django.contrib.messages.context_processors.messages",
+                                                         "registrar.context_processors.registrar"]}}]
+
+
+@pytest.mark.django_db
+def test_branded_consent_page_has_no_inline_styles_and_links_the_registrar_css(client, demo_settings):
+    """The app's CSP (style-src 'self', no 'unsafe-inline') would drop an inline <style>: branding is a file."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    client.login(username="demo", password="demo")
+    with override_settings(TEMPLATES=EXAMPLE_TEMPLATES, DOMAINCONNECT={
+            **settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend"}):
+        page = client.get("/v2/domainTemplates/providers/demoservice.example/services/hosting/apply"
+                          "?domain=example.com&ip4=192.0.2.7&ip6=2001:db8::7")
+    assert page.status_code == 200, page.content.decode()[-1500:]
+    assert b'class="rg-brand"' in page.content and b'name="nonce"' in page.content  # branded consent page
+    assert "style-src 'self'" in page["Content-Security-Policy"]
+    assert not INLINE_STYLE.search(page.content), INLINE_STYLE.search(page.content)
+    assert b'<link rel="stylesheet" href="/static/registrar/consent.css">' in page.content
+    css = Path(finders.find("registrar/consent.css")).read_text()
+    assert ".rg-brand" in css and ".dc-header" in css
+
+
+@pytest.mark.django_db
+def test_panel_pages_have_no_inline_styles(client, demo_settings):
+    # The registrar's own CSP (registrar.middleware) has no 'unsafe-inline' either.
+    call_command("seed_demo", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    with override_settings(TEMPLATES=EXAMPLE_TEMPLATES):
+        login = client.get("/accounts/login/")
+        client.login(username="demo", password="demo")
+        pages = [login, client.get("/domains/"), client.get("/domains/example.com/"), client.get("/builder/")]
+    for page in pages:
+        assert page.status_code == 200
+        assert not INLINE_STYLE.search(page.content), INLINE_STYLE.search(page.content)
+        assert b'<link rel="stylesheet" href="/static/registrar/panel.css">' in page.content
+
+
 # -- the whole sync flow on the registrar's own zones -------------------------------------------------------
 
 
@@ -483,6 +527,11 @@ def test_rundemo_serves_the_demo_key_over_dns_and_the_site(example_env, tmp_path
                 time.sleep(0.1)
         with urllib.request.urlopen(f"{base}/builder/", timeout=5) as resp:  # noqa: S310
             assert b"demoservice.example" in resp.read() or "domainconnect_import_templates" not in get_commands()
+        # The branding is a static file now (the CSP forbids inline styles): the demo must serve it.
+        for css, marker in (("registrar/consent.css", b".rg-brand"), ("registrar/panel.css", b".rg-header"),
+                            ("django_domainconnect/consent.css", b".dc-main")):
+            with urllib.request.urlopen(f"{base}/static/{css}", timeout=5) as resp:  # noqa: S310
+                assert resp.headers["Content-Type"].startswith("text/css") and marker in resp.read()
     finally:
         proc.terminate()
         proc.wait(10)
@@ -495,6 +544,15 @@ def test_production_settings_pass_check_deploy(example_env):
     done = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_collectstatic_gathers_the_branding_for_production(example_env, tmp_path):
+    # Production (DEBUG off) serves nothing from /static/: the web server serves what collectstatic gathers.
+    env = {**example_env, "DJANGO_STATIC_ROOT": str(tmp_path / "static")}
+    done = _manage("collectstatic", "--noinput", env=env)
+    assert done.returncode == 0, done.stderr
+    for css in ("registrar/consent.css", "registrar/panel.css", "django_domainconnect/consent.css"):
+        assert (tmp_path / "static" / css).is_file(), css
 
 
 def test_production_settings_refuse_missing_secret(example_env):
