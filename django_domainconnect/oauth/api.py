@@ -29,7 +29,7 @@ from ..exceptions import (
 )
 from ..models import AuditEvent, Flow
 from .bearer import BearerAuth, BearerError, authenticate_bearer, unauthorized
-from .params import ParamError, Params, request_params
+from .params import ParamError, Params, check_name_text, request_params
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +81,14 @@ def _authorized_target(auth: BearerAuth, params: Params, provider_id: str, servi
     raw_domain = params.get("domain")
     if not raw_domain:
         raise ApiError(400, "invalid_request", "domain is required")
+    raw_host = params.get("host")
     try:
+        check_name_text("domain", raw_domain)
+        check_name_text("host", raw_host or "")
         domain = names.normalize_domain(raw_domain)
-        host = names.normalize_host(params.get("host"))
+        host = names.normalize_host(raw_host)
+    except ParamError as exc:
+        raise ApiError(400, "invalid_request", exc.message)
     except EngineError as exc:
         raise ApiError(400, "invalid_request", exc.message)
     if domain != grant.domain:

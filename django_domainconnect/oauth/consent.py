@@ -34,7 +34,7 @@ from ..views.display import clean_text, is_display_name, name_display, record_ro
 from ..views.security import protected_page
 from .audit import audit_event
 from .models import Grant, ServiceProviderClient, code_hash
-from .params import ParamError, _decode_pairs
+from .params import ParamError, _decode_pairs, check_name_text
 from .scopes import parse_scope
 from .signals import grant_created
 
@@ -153,6 +153,11 @@ def _check_rest(values: dict[str, str], client: ServiceProviderClient, redirect_
         except TemplateNotFound:
             raise ConsentRedirectError("invalid_scope", f"unknown serviceId '{clean_text(sid)[:63]}'")
     domain_raw = values.get("domain", "")
+    try:
+        check_name_text("domain", domain_raw)
+        check_name_text("host", values.get("host", ""))
+    except ParamError as exc:
+        raise ConsentRedirectError("invalid_request", exc.message)
     try:
         domain = names.normalize_domain(domain_raw)
     except EngineError:

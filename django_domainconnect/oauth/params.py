@@ -104,3 +104,15 @@ def request_params(request: HttpRequest, *, repeatable: frozenset[str] = frozens
         elif params.values[key] != value:
             raise ParamError(f"the parameter '{key}' is given more than once with different values")
     return params
+
+
+def check_name_text(what: str, value: str) -> None:
+    """Refuse a domain or host with whitespace or control characters (``host=off%0D%0A``).
+
+    Checked here, before any normalisation, so a malformed name is never quietly trimmed into a valid one
+    whatever the name normaliser does: the caller sent something else than a name, and should hear so.
+    """
+    for position, char in enumerate(value):
+        if char.isspace() or not char.isprintable():
+            raise ParamError(f"{what} contains whitespace or a control character (U+{ord(char):04X} at position "
+                             f"{position}); send the name alone, percent-encoded once")

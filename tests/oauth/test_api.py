@@ -318,3 +318,61 @@ def test_refusals_of_a_valid_token_are_audited(client, tokens, zones):
     grant = Grant.objects.get()
     assert event.outcome == "failure" and event.client_id == PROVIDER and event.grant_id == grant.pk
     assert "insufficient_scope" in event.detail and event.username == "alice"
+
+
+# -- names with whitespace or control characters are refused, never trimmed ------------------------------
+
+BAD_NAMES = [
+    ("host", "home\r\n"), ("host", "home\n"), ("host", " home"), ("host", "home "), ("host", "ho\tme"),
+    ("host", "home\x00"), ("host", "home\x7f"), ("host", "\u2028home"), ("host", " "),
+    ("domain", "example.com\r\n"), ("domain", " example.com"), ("domain", "example.com\t"),
+    ("domain", "example\x0b.com"), ("domain", "example.com\u00a0"),
+]
+
+
+def _lenient_names(monkeypatch):
+    """The engine's normalisers as they were (stripping whitespace): the API must not rely on the engine."""
+    from django_domainconnect.engine import names
+
+    strict_domain, strict_host = names.normalize_domain, names.normalize_host
+    monkeypatch.setattr(names, "normalize_domain", lambda d: strict_domain(d.strip()))
+    monkeypatch.setattr(names, "normalize_host", lambda h: strict_host(h.strip() if h else h))
+
+
+def assert_refused_name(response, what):
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid_request"
+    assert f"{what} contains whitespace or a control character" in body["message"]
+
+
+@pytest.mark.parametrize("lenient_engine", [False, True])
+@pytest.mark.parametrize("what, value", BAD_NAMES)
+def test_apply_refuses_names_with_whitespace_or_controls(client, tokens, zones, monkeypatch, what, value,
+                                                         lenient_engine):
+    if lenient_engine:
+        _lenient_names(monkeypatch)
+    before = records(zones)
+    query = {"domain": "example.com", "host": "home", "ip": "198.51.100.1", "groupId": "IPv4", what: value}
+    assert_refused_name(post(client, apply_path("ddns", **query), tokens.access_token), what)
+    # The same in a JSON body, as some clients send it.
+    assert_refused_name(post(client, apply_path("ddns"), tokens.access_token, data=json.dumps(query),
+                             content_type="application/json"), what)
+    assert records(zones) == before
+    assert not AppliedTemplate.objects.exists()
+
+
+@pytest.mark.parametrize("what, value", [("host", "home\r\n"), ("host", "home "), ("domain", "example.com\n")])
+def test_revert_refuses_names_with_whitespace_or_controls(client, tokens, zones, monkeypatch, what, value):
+    _lenient_names(monkeypatch)
+    assert post(client, apply_path("ddns", domain="example.com", host="home", ip="198.51.100.1",
+                                   groupId="IPv4"), tokens.access_token).status_code == 200
+    before = records(zones)
+    query = {"domain": "example.com", "host": "home", what: value}
+    path = f"/v2/domainTemplates/providers/{PROVIDER}/services/ddns/revert"
+    assert_refused_name(post(client, path, tokens.access_token, data=json.dumps(query),
+                             content_type="application/json"), what)
+    response = client.delete(apply_path("ddns", **query), HTTP_AUTHORIZATION=f"Bearer {tokens.access_token}")
+    assert_refused_name(response, what)
+    assert records(zones) == before
+    assert AppliedTemplate.objects.count() == 1

@@ -104,6 +104,22 @@ def test_bad_domain_or_host(ready, extra):
     assert location_params(ready.get(consent_url(**extra)))["error"] == "invalid_request"
 
 
+@pytest.mark.parametrize("extra", [{"host": "off\r\n"}, {"host": "s1, "}, {"host": "s1,\t"},
+                                   {"domain": "example.com\n"}, {"domain": " example.com"},
+                                   {"domain": "example.com\x00"}])
+def test_names_with_whitespace_or_controls_are_refused_not_trimmed(ready, extra, monkeypatch):
+    from django_domainconnect.engine import names
+
+    # Even with a normaliser that trims (as the engine's once did), the page refuses the request itself.
+    strict_domain, strict_host = names.normalize_domain, names.normalize_host
+    monkeypatch.setattr(names, "normalize_domain", lambda d: strict_domain(d.strip()))
+    monkeypatch.setattr(names, "normalize_host", lambda h: strict_host(h.strip() if h else h))
+    params = location_params(ready.get(consent_url(**extra)))
+    assert params["error"] == "invalid_request"
+    assert "whitespace or a control character" in params["error_description"]
+    assert not Grant.objects.exists()
+
+
 def test_login_comes_after_client_checks(client, zones, templates, sp_client):
     response = client.get(consent_url())
     assert response.status_code == 302
