@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Protocol
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from .errors import HostError
 from .names import is_subdomain, to_alabel_name
@@ -139,17 +139,30 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+# What a redirect carries back (RFC 6749 §4.1.2, §4.1.2.1; draft §8.3.5–§8.3.6): never taken from the URI.
+RESULT_PARAMS = frozenset({"state", "code", "error", "error_description", "error_uri", "iss"})
+
+
 def append_params(uri: str, params: Mapping[str, str | None] | Iterable[tuple[str, str | None]]) -> str:
     """``uri`` with ``params`` appended to its query, each name and value percent-encoded (UTF-8).
 
     ``None`` values are skipped; everything else is echoed byte-exact (``state=a&code=x`` comes back as
-    ``state=a%26code%3Dx``). An existing query is kept; a fragment stays at the end.
+    ``state=a%26code%3Dx``). An existing query is kept, except result parameters (``RESULT_PARAMS``) and
+    pairs named like the ones we add: a ``redirect_uri`` carrying its own ``state=`` or ``error=`` must not
+    make the result ambiguous or forge one (RFC 6749 §4.1.2 — a client reads the first). A fragment stays
+    at the end.
     """
-    items = params.items() if isinstance(params, Mapping) else params
-    encoded = "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in items if v is not None)
+    items = [(str(k), str(v)) for k, v in (params.items() if isinstance(params, Mapping) else params)
+             if v is not None]
+    encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in items)
     if not encoded:
         return uri
     base, hash_, fragment = uri.partition("#")
+    path, qmark, query = base.partition("?")
+    if qmark:
+        ours = RESULT_PARAMS | {k for k, _ in items}
+        kept = [pair for pair in query.split("&") if pair and unquote_plus(pair.partition("=")[0]) not in ours]
+        base = f"{path}?{'&'.join(kept)}" if kept else f"{path}?"
     if "?" not in base:
         sep = "?"
     elif base.endswith(("?", "&")):

@@ -219,3 +219,16 @@ def test_allowed_exactly_at_label_boundaries(labels, suffix):
 def test_arbitrary_text_never_crashes(text):
     assert redirect_allowed(text, GOOD, signed=False) in (True, False)
     assert redirect_allowed("https://" + text, GOOD, signed=False) in (True, False)
+
+
+def test_our_parameters_replace_same_named_ones_in_the_redirect_uri():
+    uri = "https://good.com/cb?a=1&state=evil&error=x&b=2"
+    result = append_params(uri, {"state": "s1 &x=1"})
+    query = parse_qsl(urlsplit(result).query, keep_blank_values=True)
+    assert query == [("a", "1"), ("b", "2"), ("state", "s1 &x=1")]
+    # Without a state to echo (e.g. an invalid one), the URI's own state= is still never passed on.
+    assert append_params("https://good.com/cb?state=evil&a=1", {"error": "invalid_request"}) == (
+        "https://good.com/cb?a=1&error=invalid_request")
+    only_ours = append_params("https://good.com/cb?state=evil", {"state": "s", "error": "access_denied"})
+    assert only_ours == "https://good.com/cb?state=s&error=access_denied"
+    assert append_params("https://good.com/cb?%73tate=evil#f", {"state": "s"}) == "https://good.com/cb?state=s#f"
