@@ -408,6 +408,32 @@ def test_panel_pages_have_no_inline_styles(client, demo_settings):
         assert b'<link rel="stylesheet" href="/static/registrar/panel.css">' in page.content
 
 
+@pytest.mark.django_db
+def test_site_csp_forbids_framing_the_login_page_and_leaves_the_apps_policy_alone(client, demo_settings):
+    from django.conf import settings
+
+    from django_domainconnect.views.security import CONTENT_SECURITY_POLICY as APP_CSP
+    from registrar.middleware import CONTENT_SECURITY_POLICY
+    from registrar_site import settings as site_settings
+
+    assert "registrar.middleware.ContentSecurityPolicyMiddleware" in site_settings.MIDDLEWARE
+    call_command("seed_demo", stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w"))
+    with override_settings(MIDDLEWARE=site_settings.MIDDLEWARE, TEMPLATES=EXAMPLE_TEMPLATES, DOMAINCONNECT={
+            **settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend"}):
+        login = client.get("/accounts/login/")
+        missing = client.get("/domains/")  # a redirect to the login page gets it too
+        client.login(username="demo", password="demo")
+        consent = client.get("/v2/domainTemplates/providers/demoservice.example/services/hosting/apply"
+                             "?domain=example.com&ip4=192.0.2.7&ip6=2001:db8::7")
+    assert login.status_code == 200 and missing.status_code == 302
+    for response in (login, missing):
+        csp = response["Content-Security-Policy"]
+        assert csp == CONTENT_SECURITY_POLICY
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert login["X-Frame-Options"] == "DENY"
+    assert consent.status_code == 200 and consent["Content-Security-Policy"] == APP_CSP  # not overwritten
+
+
 # -- the whole sync flow on the registrar's own zones -------------------------------------------------------
 
 
@@ -522,6 +548,7 @@ def test_rundemo_serves_the_demo_key_over_dns_and_the_site(example_env, tmp_path
             try:
                 with urllib.request.urlopen(f"{base}/accounts/login/", timeout=5) as resp:  # noqa: S310
                     assert resp.status == 200
+                    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
                     break
             except OSError:
                 time.sleep(0.1)
