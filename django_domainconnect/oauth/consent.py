@@ -43,7 +43,9 @@ logger = logging.getLogger(__name__)
 # Table 11 parameters; everything else on the consent URL is a variable value ("properties").
 OAUTH_KEYS = frozenset({"client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge",
                         "code_challenge_method"})
-RESERVED = OAUTH_KEYS | {"domain", "host", "providerName", "serviceName", "groupId", "force", "instanceId"}
+# ``prompt`` (OIDC Core §3.1.2.1) is not a variable either; only ``none`` changes anything here.
+RESERVED = OAUTH_KEYS | {"domain", "host", "providerName", "serviceName", "groupId", "force", "instanceId",
+                         "prompt"}
 CONSENT_SALT = "django_domainconnect.oauth.consent"
 CONSENT_MAX_AGE = 3600
 
@@ -173,6 +175,9 @@ def _check_rest(values: dict[str, str], client: ServiceProviderClient, redirect_
     for template in templates:
         if (template.body or {}).get("hostRequired") and "" in hosts:
             raise ConsentRedirectError("invalid_request", f"template '{template.service_id}' needs a host")
+    prompt = values.get("prompt", "").split()
+    if "none" in prompt and len(prompt) > 1:
+        raise ConsentRedirectError("invalid_request", "prompt=none cannot be combined with other values")
     if "code_challenge" in values and values.get("code_challenge_method") != "S256":
         # RFC 9700 §2.1.1: "plain" (also the default when the method is left out) protects nothing.
         raise ConsentRedirectError("invalid_request", "code_challenge_method must be S256")
@@ -320,7 +325,12 @@ def consent_view(request: HttpRequest, provider_id: str, service_id: str | None 
     except ConsentRedirectError as exc:
         return _error_redirect(redirect_uri, state, exc.error, exc.description)
 
+    # prompt=none: the client asks for an answer without any page. Only now, with the client and its exact
+    # redirect URI checked, may that answer be a redirect (SECURITY.md 26).
+    silent = values.get("prompt", "").split() == ["none"]
     if not request.user.is_authenticated:
+        if silent:
+            return _error_redirect(redirect_uri, state, "login_required", "the user is not logged in")
         return redirect_to_login(request.get_full_path())
     try:
         services.get_managed_zone(request.user, req.domain)
@@ -328,6 +338,10 @@ def consent_view(request: HttpRequest, provider_id: str, service_id: str | None 
         audit_event(request, action="consent", success=False, client=client, domain=req.domain,
                     detail="zone not available")
         return _error_redirect(redirect_uri, state, "access_denied", "domain not available")
+    if silent:
+        # Consent covers the records as the zone is now, so it is never given without showing them: no code
+        # is issued silently, even when an earlier grant covers the same request.
+        return _error_redirect(redirect_uri, state, "consent_required", "the user must approve the changes")
 
     if request.method == "GET":
         return _render(request, req)

@@ -322,3 +322,60 @@ def test_shared_name_with_controls_is_ignored(ready, make_template):
                   records=[{"type": "TXT", "host": "@", "data": "x", "ttl": 300}])
     html = shown(ready.get(consent_url(scope="shared", providerName="evil\u202egoogle")))
     assert "elgoog" not in html and "google" not in html
+
+
+# -- prompt=none: an answer without any page (OIDC Core §3.1.2.6), only to an exactly registered URI -----
+
+def assert_silent_error(response, error):
+    assert response.status_code == 302
+    assert response["Location"].startswith(REDIRECT + "?")  # back to the client, not to the login page
+    params = location_params(response)
+    assert params["error"] == error and params["state"] == "st-1"
+    assert "code" not in params
+    assert not Grant.objects.exists()
+
+
+def test_prompt_none_when_not_logged_in_is_login_required(client, zones, templates, sp_client):
+    assert_silent_error(client.get(consent_url(prompt="none")), "login_required")
+
+
+def test_prompt_none_when_logged_in_is_consent_required(ready):
+    assert_silent_error(ready.get(consent_url(prompt="none")), "consent_required")
+
+
+def test_prompt_none_after_an_earlier_approval_still_issues_no_code(ready):
+    # Consent covers the zone as it is at that moment, so it is never given silently.
+    assert "code" in location_params(approve(ready, consent_url()))
+    Grant.objects.all().delete()
+    assert_silent_error(ready.get(consent_url(prompt="none")), "consent_required")
+
+
+def test_prompt_none_post_issues_no_code(ready):
+    page = ready.get(consent_url())
+    response = ready.post(consent_url(prompt="none"), {"consent": consent_token(page), "decision": "allow"})
+    assert_silent_error(response, "consent_required")
+
+
+def test_prompt_none_for_a_domain_of_someone_else_is_access_denied(ready):
+    params = location_params(ready.get(consent_url(prompt="none", domain="bob.example")))
+    assert params["error"] == "access_denied"
+
+
+def test_prompt_none_never_redirects_to_an_unregistered_uri(client, zones, templates, sp_client):
+    for redirect_uri in (REDIRECT + "/", "https://evil.example/cb"):
+        assert_error_page(client.get(consent_url(prompt="none", redirect_uri=redirect_uri)))
+    assert_error_page(client.get(consent_url(prompt="none", client_id="unknown.example")))
+
+
+def test_prompt_none_with_other_values_is_invalid_request(ready):
+    assert location_params(ready.get(consent_url(prompt="none login")))["error"] == "invalid_request"
+
+
+def test_other_prompt_values_show_the_page_and_are_not_variables(ready, monkeypatch):
+    from django_domainconnect import services
+
+    seen: list[dict] = []
+    real_plan = services.plan
+    monkeypatch.setattr(services, "plan", lambda **kw: seen.append(kw["params"]) or real_plan(**kw))
+    assert ready.get(consent_url(prompt="consent", IP="192.0.2.9")).status_code == 200
+    assert seen and all(params == {"IP": "192.0.2.9"} for params in seen)
