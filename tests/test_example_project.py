@@ -573,6 +573,58 @@ def test_production_settings_pass_check_deploy(example_env):
     assert "System check identified no issues" in done.stdout
 
 
+CONCURRENT_APPLIES = """
+import json, threading
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django_domainconnect import services
+from django_domainconnect.models import AppliedTemplate
+
+user = get_user_model().objects.get(username="demo")
+template = services.find_template("demoservice.example", "hosting")
+start, done, results = threading.Barrier(THREADS), threading.Lock(), []
+
+def worker(t):
+    start.wait()
+    try:
+        for i in range(APPLIES):
+            try:
+                services.apply(user=user, domain="example.com", host=f"t{t}-{i}", template=template,
+                               params={"ip4": f"192.0.2.{t}", "ip6": "2001:db8::1"}, flow="async")
+                outcome = "ok"
+            except Exception as exc:
+                outcome = f"{type(exc).__name__}: {exc} ({exc.__cause__!r})"
+            with done:
+                results.append(outcome)
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"results": results, "instances": AppliedTemplate.objects.filter(service_id="hosting").count()}))
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_applies_on_the_demo_sqlite_file_all_succeed(example_env):
+    # SQLite allows one writer: with deferred transactions, two applies that both read first and then
+    # write fail at once with "database is locked" (503). IMMEDIATE transactions plus a timeout queue them.
+    threads, applies = 4, 5
+    for args in (["migrate", "--noinput"], ["seed_demo"]):
+        done = _manage(*args, env=example_env)
+        assert done.returncode == 0, done.stderr
+    script = CONCURRENT_APPLIES.replace("THREADS", str(threads)).replace("APPLIES", str(applies))
+    done = _manage("shell", "-c", script, env=example_env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    failures = [r for r in report["results"] if r != "ok"]
+    assert not failures, failures[:3]
+    assert len(report["results"]) == threads * applies and report["instances"] == threads * applies
+
+
 def test_collectstatic_gathers_the_branding_for_production(example_env, tmp_path):
     # Production (DEBUG off) serves nothing from /static/: the web server serves what collectstatic gathers.
     env = {**example_env, "DJANGO_STATIC_ROOT": str(tmp_path / "static")}
