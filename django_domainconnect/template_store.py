@@ -200,6 +200,11 @@ def store_prepared(prepared: list[Prepared], *, dry_run: bool = False,
             to_create.append(obj)
             versions.append((obj, None, p))
             results.append(ImportResult(p.source, "created", obj, why, p.findings))
+        elif current.content_hash == content_hash(p.body) and bool(p.errors) != current.has_errors:
+            # Same file, new verdict (the linter changed): refresh findings and flag, no new version.
+            note = _apply_fields(current, p, enable=enable, is_new=False)
+            to_update.append(current)
+            results.append(ImportResult(p.source, "updated", current, why, p.findings, note))
         elif current.content_hash == content_hash(p.body):
             before = current.enabled
             if enable is not None and not current.has_errors and current.enabled != enable:

@@ -211,3 +211,17 @@ def test_save_template_fix_reports_enabled_again():
     result = save_template(json.dumps(body()))
     assert result.status == "updated" and result.template.enabled is True
     assert result.note == "lint errors fixed, enabled again"
+
+
+def test_unchanged_file_that_no_longer_has_lint_errors_is_enabled_again(tmp_path):
+    # The stored verdict came from an older linter; the same file now lints clean.
+    path = write(tmp_path, "sp.example.web.json", body())
+    run(path)
+    Template.objects.update(enabled=False, has_errors=True, disabled_reason="lint",
+                            lint_findings=[{"code": "DC9999", "level": "error", "message": "old rule"}])
+    out, _ = run(path)
+    t = Template.objects.get()
+    assert (t.enabled, t.has_errors, t.version) == (True, False, 1)
+    assert all(f["code"] != "DC9999" for f in t.lint_findings)
+    assert "lint errors fixed, enabled again" in out and "1 updated" in out
+    assert TemplateVersion.objects.count() == 1  # same body: no new version
