@@ -10,6 +10,9 @@ class DomainConnectConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks
+        from . import auditlog, checks, security_checks
 
         checks.register()
+        security_checks.register()
+        # Log committed audit rows from every entry point (views, API, management commands, host code).
+        auditlog.connect()

@@ -439,7 +439,7 @@ def _to_instance(row: models.AppliedTemplate) -> AppliedInstance:
 
 
 def _safe_params(params: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): str(v) for k, v in params.items() if str(k).lower() not in SECRET_PARAMS}
+    return {_escape(str(k)): _escape(str(v)) for k, v in params.items() if str(k).lower() not in SECRET_PARAMS}
 
 
 def _user_or_none(user: Any) -> Any:
@@ -455,8 +455,8 @@ class _AuditContext:
         self.user = user
         self.flow = flow
         self.action = action
-        self.domain = str(domain)[:253]
-        self.host = str(host or "")[:253]
+        self.domain = _escape(str(domain))[:253]
+        self.host = _escape(str(host or ""))[:253]
         self.provider_id = provider_id
         self.service_id = service_id
         self.template_version = template_version

@@ -36,3 +36,13 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# One cache shared by every worker: rate limits, consent nonces and public-key lookups must be counted and
+# remembered once, not per process. Redis when REDIS_URL is set (needs the `redis` package), else the
+# database cache (`manage.py createcachetable` once).
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "registrar_cache"}}

@@ -59,9 +59,6 @@ def test_failure_detail_is_one_line(hostile, alice, zones, templates):
     assert "\n" not in event.detail and "\r" not in event.detail
 
 
-@pytest.mark.xfail(strict=True, reason="services._AuditContext stores host and variable values unescaped "
-                   "(only 'detail' goes through _escape); fix: _escape domain, host and every params key/value "
-                   "in _AuditContext.__init__ (and oauth/audit.py's domain)")
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_every_audit_field_is_one_line(hostile, client, authorize, alice):
     from django_domainconnect import services
