@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import math
 import sys
@@ -77,10 +78,14 @@ def main() -> None:
             result: tuple[Any, Any, Any] = ([], [], [])
             for _ in range(w.reps_for(size)):
                 records = copy.deepcopy(base)  # the reference marks the caller's dicts; copy outside the clock
+                result = ([], [], [])
+                gc.collect()  # as engine.py: the collector sees only what the plan itself allocates
+                gc.freeze()
                 start = time.perf_counter()
                 result = dc.apply_template(records, w.DOMAIN, host, dict(w.PARAMS), multi_aware=shape != "plain",
                                            unique_id="new-instance")
                 times.append(time.perf_counter() - start)
+                gc.unfreeze()
             per_plan = min(times)  # best of the repetitions: the least disturbed by other load
             history.append((size, per_plan))
             new, deleted, _final = result
