@@ -31,7 +31,7 @@ from ..engine.abnf import is_dc_id
 from ..engine.errors import EngineError
 from ..exceptions import TemplateNotFound, ZoneNotAvailable
 from ..views.display import clean_text, is_display_name, name_display, record_rows, variables_shape_targets
-from ..views.security import protected_page
+from ..views.security import form_page, protected_page
 from .audit import audit_event
 from .models import Grant, ServiceProviderClient, code_hash
 from .params import ParamError, _decode_pairs, check_name_text
@@ -300,7 +300,8 @@ def _render(request: HttpRequest, req: ConsentRequest, *, message: str = "", sta
         "message": message,
         "action": request.get_full_path(),
     }
-    return render(request, "django_domainconnect/oauth/consent.html", context, status=status)
+    # The page posts a form: same-origin referrers, or browsers send Origin: null and CSRF refuses it.
+    return form_page(render(request, "django_domainconnect/oauth/consent.html", context, status=status))
 
 
 def _error_page(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:

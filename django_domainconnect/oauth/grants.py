@@ -14,7 +14,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from ..models import AppliedTemplate
 from ..views.display import clean_text, name_display
-from ..views.security import protected_page
+from ..views.security import form_page, protected_page
 from .audit import audit_event
 from .models import Grant
 
@@ -41,9 +41,10 @@ def grants_view(request: HttpRequest) -> HttpResponse:
         for g in grants
         if g.code_used_at is not None or (g.is_active and g.created > pending_since)
     ]
-    return render(request, "django_domainconnect/oauth/grants.html",
-                  {"active": [r for r in rows if r["grant"].is_active],
-                   "inactive": [r for r in rows if not r["grant"].is_active]})
+    context = {"active": [r for r in rows if r["grant"].is_active],
+               "inactive": [r for r in rows if not r["grant"].is_active]}
+    # The page posts revoke forms: same-origin referrers, or browsers send Origin: null and CSRF refuses it.
+    return form_page(render(request, "django_domainconnect/oauth/grants.html", context))
 
 
 @protected_page

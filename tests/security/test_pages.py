@@ -166,9 +166,6 @@ def test_forms_pass_csrf_with_the_origin_a_browser_sends(name, client, alice, zo
     assert answer.status_code != 403, answer.content[:300]
 
 
-@pytest.mark.xfail(strict=True, reason="async consent page is served with Referrer-Policy: no-referrer, so a real "
-                   "browser POSTs it with 'Origin: null' and Django's CSRF check answers 403; fix: wrap the "
-                   "consent page response in views.security.form_page (same-origin) in oauth/consent.py _render")
 def test_async_consent_form_passes_csrf_with_the_origin_a_browser_sends(client, alice, zones, templates,
                                                                        sp_client, sync_template):
     _page, answer = _post_form_like_a_browser("async consent", client, alice)
@@ -289,9 +286,6 @@ def test_async_error_redirect_never_reflects_markup(payload, client, alice, zone
         assert_no_injected_markup(response.content.decode())
 
 
-@pytest.mark.xfail(strict=True, reason="the grants page is served with Referrer-Policy: no-referrer, so a real "
-                   "browser POSTs its Revoke form with 'Origin: null' and Django's CSRF check answers 403; fix: "
-                   "wrap the grants page response in views.security.form_page (same-origin) in oauth/grants.py")
 def test_grants_revoke_form_passes_csrf_with_the_origin_a_browser_sends(client, alice, authorize):
     authorize(scope="web")
     _page, answer = _post_form_like_a_browser("grants", client, alice)
