@@ -101,9 +101,12 @@ def test_enable_disable_actions(admin_client):
     good.refresh_from_db()
     bad.refresh_from_db()
     assert good.enabled is True and bad.enabled is False
-    admin_client.post(url, {"action": "disable_templates", "_selected_action": [good.pk]})
+    admin_client.post(url, {"action": "disable_templates", "_selected_action": [good.pk, bad.pk]})
     good.refresh_from_db()
+    bad.refresh_from_db()
     assert good.enabled is False
+    # Both are now off because staff said so: fixing bad's lint errors later must not re-enable it.
+    assert good.disabled_reason == bad.disabled_reason == "staff"
 
 
 def test_changelist_search_and_filter(admin_client):
