@@ -6,6 +6,8 @@ owner, and the subtree rules of NS) so nothing here scans a zone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from .spf import txt_text
 from .types import Record
 
@@ -67,3 +69,59 @@ def subtree_reason(new: Record, old: Record) -> str | None:
     if old.type == "NS" and new.name.endswith("." + old.name):
         return f"the new record at {new.name} lies below the existing delegation (NS) at {old.name}"
     return None
+
+
+def self_conflict(records: Sequence[tuple[int, Record]], apex: str) -> tuple[int, int, str, str] | None:
+    """The first pair of one template's own rendered records that cannot share a zone (§10.4), or ``None``.
+
+    ``records`` are (template record index, record); SPFM counts as a TXT at its owner. Returns
+    ``(first_index, second_index, owner, reason)``. Several A, TXT, MX… at one owner form an RRset and are
+    fine; a CNAME next to anything else, two different CNAMEs, or an NS with non-NS data at its owner or
+    below it would make the zone invalid, whatever the zone held before. Identical records count once.
+    """
+    by_owner: dict[str, list[tuple[int, Record]]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for index, rec in records:
+        if rec.key() in seen:
+            continue  # the same record twice is one record (lint DC2010 warns about it)
+        seen.add(rec.key())
+        by_owner.setdefault(rec.name, []).append((index, rec))
+    for owner, entries in by_owner.items():
+        cname = next(((i, r) for i, r in entries if r.type == "CNAME"), None)
+        if cname is not None and len(entries) > 1:
+            other = next((i, r) for i, r in entries if (i, r) != cname)
+            first, second = sorted((cname[0], other[0]))
+            return first, second, owner, (f"a CNAME cannot coexist with any other record at that name "
+                                          f"(here a {other[1].type})")
+    delegations: dict[str, int] = {}  # NS owner -> index of its first NS record
+    for owner, entries in by_owner.items():
+        for i, r in entries:
+            if r.type == "NS":
+                delegations.setdefault(owner, i)
+    if not delegations:
+        return None
+    for owner, entries in by_owner.items():
+        for index, rec in entries:
+            if rec.type == "NS":
+                continue
+            at = delegations.get(owner)
+            if at is not None:
+                first, second = sorted((at, index))
+                return first, second, owner, (f"an NS record delegates that name: the {rec.type} record cannot"
+                                              " stay there")
+            for parent in _ancestors(owner, apex):
+                if parent in delegations:
+                    first, second = sorted((delegations[parent], index))
+                    return first, second, owner, (f"it lies below the delegation (NS) at {parent}: the {rec.type}"
+                                                  " record would be hidden by it")
+    return None
+
+
+def _ancestors(name: str, apex: str) -> Iterable[str]:
+    """Names strictly between ``name`` and ``apex``, nearest first."""
+    rest = name
+    while rest != apex and "." in rest[:-1]:
+        rest = rest.split(".", 1)[1]
+        if rest == apex or not rest.endswith("." + apex):
+            return
+        yield rest

@@ -22,6 +22,7 @@ import dns.tokenizer
 from dns.rdtypes.ANY.TXT import TXT
 
 from . import spf
+from .conflicts import self_conflict
 from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
 from .names import MAX_NAME, is_subdomain, normalize_domain, normalize_host, to_alabel_name
 from .types import Policy, Record, Template, TemplateRecord
@@ -326,7 +327,23 @@ def render_records(template: Template, *, domain: str, host: str = "", params: M
                                        field="type")
     for rec in active:
         renderer.check_values(rec)
-    return [renderer.render(rec) for rec in active]
+    rendered = [renderer.render(rec) for rec in active]
+    _check_self_conflicts(rendered, renderer.apex)
+    return rendered
+
+
+def _check_self_conflicts(rendered: list[RenderedRecord], apex: str) -> None:
+    """Refuse a record set that clashes with itself (§10.4): with owner names from variables, a CNAME can
+    land next to another record, or data below the template's own NS. The planner would otherwise write
+    both, since it only checks new records against the zone."""
+    # SPFM writes a TXT at its owner; its placeholder data is unique, so it never counts as a duplicate.
+    records = [(rr.source.index, rr.record or Record(rr.owner, "TXT", 0, f"spfm {rr.source.index}"))
+               for rr in rendered]
+    clash = self_conflict(records, apex)
+    if clash is not None:
+        first, second, owner, reason = clash
+        raise RenderError(f"records {first} and {second} of this template clash at {owner}: {reason}",
+                          code="self_conflict", record_index=second, field="host")
 
 
 def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dns.name
 import pytest
 
-from django_domainconnect.engine.errors import EngineError
+from django_domainconnect.engine.errors import EngineError, RenderError
 from django_domainconnect.engine.plan import plan_apply
 from django_domainconnect.engine.template import parse_template
 from django_domainconnect.engine.types import Policy, Record, Template
@@ -41,6 +41,16 @@ EXPECTED_FAILURES = {
     "aiprospectscout.com.mail.json": "invalid_template: duplicated JSON key syncPubKeyDomain (ambiguous)",
 }
 
+# Templates whose groups are alternatives (e.g. a CNAME in one group, a TXT at the same host in another):
+# applied without groupId every group is active and the records clash, so the engine refuses them
+# (self_conflict) instead of writing an invalid zone. Each group applies on its own.
+ALTERNATIVE_GROUPS = {
+    "brevo.com.domain-authentication.json", "brimble.io.domain.json", "demarcify.com.setup.json",
+    "easydmarc.com.setup.json", "edka.io.cluster.json", "flowtag.dev.status-page-subdomain.json",
+    "goentri.com.showit.json", "shopify.com.email.json", "streamnode.io.website.json", "vercel.com.website.json",
+    "weblish.io.wordpress.json",
+}
+
 
 def value_for(rtype: str, attr: str, raw: str, name: str) -> str:
     whole = raw.strip() == f"%{name}%"
@@ -57,9 +67,11 @@ def value_for(rtype: str, attr: str, raw: str, name: str) -> str:
     if attr == "target" and rtype.startswith("REDIR"):
         return "https://www.example.net/" if whole else "path"
     if attr in ("points_to", "target"):
-        return "target.example.net" if whole else "label"
+        return "target.example.net" if whole else f"v-{name.lower().replace('_', '-')}"
     if attr in ("host", "name"):
-        return "sub"
+        # One label per variable: two variables with one value could make a template clash with itself
+        # (a CNAME next to a TXT), which the engine refuses (self_conflict) though the template is fine.
+        return f"v-{name.lower().replace('_', '-')}"
     if attr == "spf_rules":
         return "include:spf.example.net" if whole else "spf.example.net"
     if attr == "data" and rtype == "CAA":
@@ -95,19 +107,27 @@ def check_plan(template: Template, *, host: str, group_ids: list[str] | None) ->
 
 def test_every_supported_corpus_template_applies(corpus_dir: Path) -> None:
     failures: dict[str, str] = {}
+    clashing: set[str] = set()
     applied = 0
     for path in sorted(corpus_dir.glob("*.json")):
         try:
             template = parse_template(path.read_text(encoding="utf-8"), path=str(path))
             host = "sub" if template.host_required else ""
-            check_plan(template, host=host, group_ids=None)
-            check_plan(template, host="shop", group_ids=None)
+            for where in (host, "shop"):
+                try:
+                    check_plan(template, host=where, group_ids=None)
+                except RenderError as exc:
+                    if exc.code != "self_conflict":
+                        raise
+                    clashing.add(path.name)
             for group in sorted(template.group_ids):
                 check_plan(template, host=host, group_ids=[group])
             applied += 1
         except EngineError as exc:
             failures[path.name] = f"{exc.code}: {exc}"
     assert set(failures) == set(EXPECTED_FAILURES), failures
+    # Their groups are alternatives: each applies alone (above), all together they clash.
+    assert clashing == ALTERNATIVE_GROUPS
     assert applied >= 1150
 
 
