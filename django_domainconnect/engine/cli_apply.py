@@ -49,9 +49,10 @@ def add_apply_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--param", dest="params", action="append", default=[], metavar="NAME=VALUE",
                         help="a variable value (repeatable)")
     parser.add_argument("--supported-types", metavar="[+]TYPES", default=None,
-                        help="comma-separated record types the DNS Provider supports (default: "
-                             f"{','.join(sorted(Policy().supported_types))}); a leading '+' adds them to the "
-                             "default, e.g. +REDIR301,REDIR302,APEXCNAME")
+                        help="comma-separated record types the DNS Provider supports, to narrow the preview "
+                             "to a backend's list (default: every DNS record type, TYPEnnn included, and SPFM, "
+                             "but not SOA nor the pseudo-types); a leading '+' adds them to the default, e.g. "
+                             "+REDIR301,REDIR302,APEXCNAME")
     parser.add_argument("--json", action="store_true", help="print one JSON object: zone, to_add, to_delete")
     parser.set_defaults(func=run_apply)
     return parser
@@ -69,26 +70,52 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return params
 
 
-def parse_supported_types(value: str | None) -> frozenset[str]:
-    """``--supported-types``: the engine default, a list replacing it, or ``+list`` adding to it."""
-    default = Policy().supported_types
+def data_rdtype(name: str) -> int | None:
+    """The RR type number of a type name (mnemonic or RFC 3597 ``TYPEnnn``) that can hold data, else
+    ``None`` (unknown names, and meta-types such as ANY, AXFR or OPT)."""
+    try:
+        rdtype = dns.rdatatype.from_text(name)
+    except (dns.rdatatype.UnknownRdatatype, ValueError):
+        return None
+    if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):
+        return None
+    return int(rdtype)
+
+
+def _spellings(name: str, rdtype: int) -> set[str]:
+    """``CAA`` also covers ``TYPE257`` and the reverse: templates may use either (RFC 3597)."""
+    return {name, dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype)), f"TYPE{rdtype}"}
+
+
+def default_supported_types(template_types: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The CLI previews any record type: the engine's default set plus every type of ``template_types``
+    that is a real DNS record type (``TYPEnnn`` included). SOA stays out (a template never writes the
+    zone's own SOA) and so do the pseudo-types REDIR301/REDIR302/APEXCNAME: a backend must declare those."""
+    extra = {t for t in template_types if (rd := data_rdtype(t)) is not None and rd != dns.rdatatype.SOA}
+    return Policy().supported_types | frozenset(extra)
+
+
+def parse_supported_types(value: str | None, template_types: frozenset[str] = frozenset()) -> frozenset[str]:
+    """``--supported-types``: the CLI default (see ``default_supported_types``), a list replacing it
+    (a backend's types, to see what that backend would refuse), or ``+list`` adding to it."""
+    default = default_supported_types(template_types)
     if value is None:
         return default
     extend = value.startswith("+")
     names = [n.strip().upper() for n in value.removeprefix("+").split(",") if n.strip()]
     if not names:
         raise UsageError("--supported-types needs at least one record type, e.g. A,AAAA,CNAME,TXT")
+    chosen: set[str] = set()
     for name in names:
         if name in PSEUDO_TYPES or name == "SPFM":
+            chosen.add(name)
             continue
-        try:
-            rdtype = dns.rdatatype.from_text(name)
-        except (dns.rdatatype.UnknownRdatatype, ValueError):
-            rdtype = dns.rdatatype.NONE
-        if rdtype == dns.rdatatype.NONE or dns.rdatatype.is_metatype(rdtype):  # ANY, AXFR, OPT… hold no data
+        rdtype = data_rdtype(name)
+        if rdtype is None:  # ANY, AXFR, OPT… hold no data
             raise UsageError(f"--supported-types: '{name}' is not a DNS record type nor one of SPFM, "
                              f"{', '.join(sorted(PSEUDO_TYPES))}")
-    return (default | frozenset(names)) if extend else frozenset(names)
+        chosen |= _spellings(name, rdtype)
+    return (default | frozenset(chosen)) if extend else frozenset(chosen)
 
 
 def _read(path: str, what: str) -> str:
@@ -105,8 +132,9 @@ def compute(args: argparse.Namespace) -> tuple[Plan, list[Record], str]:
     from .template import parse_template
     from .zonefile import read_zone
 
-    policy = Policy(supported_types=parse_supported_types(args.supported_types))
+    parse_supported_types(args.supported_types)  # a usage error first, before reading any file
     template = parse_template(_read(args.template, "template"), path=args.template)
+    policy = Policy(supported_types=parse_supported_types(args.supported_types, template.record_types))
     zone = read_zone(_read(args.zone, "zone file"), args.domain)
     group_ids = [g.strip() for item in args.group_ids for g in item.split(",") if g.strip()]
     plan = plan_apply(template, domain=args.domain, host=args.host, params=parse_params(args.params), zone=zone,
