@@ -221,3 +221,69 @@ def test_service_apply_raises_an_engine_error_and_writes_nothing(web_zone, make_
     assert backend.write_count == 0
     assert not models.AppliedTemplate.objects.exists()
     assert backend.records("example.com") == before
+
+
+# -- property: refused exactly when an independent check finds an invalid zone ----------------------------
+
+HOSTS = ["%a%", "%b%", "x", "%a%.x", "w.%b%", "_t.%a%"]
+TYPES = ["A", "TXT", "CNAME", "NS", "MX"]
+POINTS = {"A": "192.0.2.1", "CNAME": "t.example.org", "NS": "ns.example.org", "MX": "mx.example.org"}
+
+
+def _record(rtype: str, host: str, n: int) -> dict[str, Any]:
+    rec: dict[str, Any] = {"type": rtype, "host": host}
+    if rtype == "TXT":
+        rec["data"] = f"t{n}"
+    else:
+        rec["pointsTo"] = POINTS[rtype] if rtype != "CNAME" else f"t{n % 2}.example.org"
+    if rtype == "MX":
+        rec["priority"] = n
+    return rec
+
+
+def _invalid(records: list[Record]) -> bool:
+    """The §10.4 zone rules, written with dnspython names (not the engine's string suffixes)."""
+    import dns.name
+
+    distinct = {r.key(): r for r in records}.values()
+    for rec in distinct:
+        same = [r for r in distinct if r.name == rec.name and r is not rec]
+        if rec.type == "CNAME" and same:
+            return True
+        if rec.type == "NS":
+            ns = dns.name.from_text(rec.name)
+            if any(r.type != "NS" and dns.name.from_text(r.name).is_subdomain(ns) for r in distinct):
+                return True
+    return False
+
+
+def test_refused_exactly_when_the_rendered_set_is_an_invalid_zone(monkeypatch) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from django_domainconnect.engine import render
+
+    labels = st.sampled_from(["x", "y", "a.x", "x.y"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(TYPES), st.sampled_from(HOSTS)), min_size=1, max_size=5),
+           labels, labels, st.randoms(use_true_random=False))
+    def check(specs: list[tuple[str, str]], a: str, b: str, rnd: Any) -> None:
+        raw = [_record(t, h, n) for n, (t, h) in enumerate(specs)]
+        params = {"a": a, "b": b}
+        with monkeypatch.context() as m:  # the unchecked set, to judge it independently
+            m.setattr(render, "_check_self_conflicts", lambda *_a: None)
+            rendered = render_records(template(*raw), domain="example.com", params=params)
+        expect_refusal = _invalid([rr.record for rr in rendered])
+        shuffled = raw[:]
+        rnd.shuffle(shuffled)
+        for records in (raw, shuffled):  # the verdict never depends on the order of the records
+            try:
+                render_records(template(*records), domain="example.com", params=params)
+                refused = False
+            except RenderError as exc:
+                assert exc.code == "self_conflict"
+                refused = True
+            assert refused == expect_refusal, (records, params)
+
+    check()
