@@ -41,13 +41,13 @@ def operations(seed: int) -> list[list[tuple[str, str, int]]]:
     return [[("apply", s, n) if (a, s) == ("revert", "multi") else (a, s, n) for a, s, n in t] for t in ops]
 
 
-def slow_reads(monkeypatch: Any, backend: Any) -> None:
+def slow_reads(monkeypatch: Any, backend: Any, delay: float = 0.01) -> None:
     """Widen the window between reading the zone and writing it, where a missing lock would lose updates."""
     original = backend.list_records
 
     def list_records(zone: Any, scope: Any = None) -> Any:
         result = original(zone, scope)
-        time.sleep(0.01)
+        time.sleep(delay)
         return result
 
     monkeypatch.setattr(backend, "list_records", list_records)
@@ -138,7 +138,7 @@ def test_the_check_catches_a_missing_lock(owner, settings, memory_backend, templ
     zone = make_zone("memory", owner, settings, memory_backend)
     backend = services.get_backend()
     monkeypatch.setattr(backend, "lock", lambda z: contextlib.nullcontext())
-    slow_reads(monkeypatch, backend)
+    slow_reads(monkeypatch, backend, delay=0.05)
     outcomes = run_concurrently(owner, templates, operations(1))
     stale = [r for a, s, r in outcomes if r != "ok" and not isinstance(r, NotApplied)]
     successes = list(AuditEvent.objects.filter(domain=DOMAIN, outcome="success").order_by("pk"))

@@ -109,7 +109,7 @@ def test_writers_of_other_zones_do_not_wait(pg_zone, owner, templates, memory_ba
     with Holder(backend, backend.get_zone(DOMAIN)):
         started = time.monotonic()
         services.apply(user=owner, domain=other.domain, template=templates["spf"], params={}, flow="async")
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5  # the holder keeps example.com locked for 15 s
 
 
 @pytest.mark.parametrize("kind", ["memory", pytest.param("registrar", marks=pytest.mark.xfail(strict=True, reason=(
