@@ -198,6 +198,7 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
         audit.domain = zone.domain
         backend = get_backend()
         with transaction.atomic():
+            _bound_lock_wait()
             with backend.lock(zone):
                 _recheck_owner(backend, user, zone)
                 result = _plan(backend, zone, host=host, template=template, params=params, group_ids=group_ids,
@@ -221,8 +222,7 @@ def apply(*, user: Any, domain: str, host: str = "", template: models.Template, 
         audit.write_failure(exc)
         raise
     outcome = ApplyOutcome(plan_result=result, applied=applied, audit_event=event)
-    transaction.on_commit(lambda: template_applied.send(sender=models.AppliedTemplate, applied=applied,
-                                                        outcome=outcome, user=user, flow=flow))
+    transaction.on_commit(lambda: _send(template_applied, applied=applied, outcome=outcome, user=user, flow=flow))
     return outcome
 
 
@@ -244,12 +244,35 @@ def _write(backend: BaseDNSBackend, zone: Zone, the_plan: Plan) -> None:
         raise BackendError() from exc
 
 
+def _bound_lock_wait() -> None:
+    """Bound the wait for whichever lock the backend takes (it may lock its own rows, not ``ZoneLock``):
+    ``LOCK_TIMEOUT`` as PostgreSQL's ``lock_timeout`` for this transaction only (docs/locking.md)."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql" and dc_settings.LOCK_TIMEOUT:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                           [f"{int(float(dc_settings.LOCK_TIMEOUT) * 1000)}ms"])
+
+
+def _send(signal: Any, **kwargs: Any) -> None:
+    """Send after COMMIT: the change is done, so a failing receiver (the host's mail or webhook) is logged,
+    never turned into an error for a caller who would then retry an apply that happened."""
+    for receiver, result in signal.send_robust(sender=models.AppliedTemplate, **kwargs):
+        if isinstance(result, Exception):
+            logger.error("DOMAINCONNECT: signal receiver %r failed", receiver, exc_info=result)
+
+
 def _database_failure(audit: _AuditContext, exc: DatabaseError) -> BackendError:
     """A state/audit write or the COMMIT failed: the transaction rolled back, so nothing changed (a clear
     "try again" for the caller, not a 500). Lock timeouts and deadlocks are OperationalErrors too."""
     logger.exception("DOMAINCONNECT: database error during %s on %s", audit.action, audit.domain)
-    audit.write_failure(exc)
-    return BackendError(code="temporarily_unavailable")
+    if getattr(exc.__cause__, "sqlstate", None) == "55P03":  # lock_timeout: another writer holds the zone
+        error = BackendError("Another change to this domain is in progress; please try again.",
+                             code="temporarily_unavailable")
+    else:
+        error = BackendError(code="temporarily_unavailable")
+    audit.write_failure(error)  # the audit row says what the caller was told; the log has the cause
+    return error
 
 
 def _store_apply(the_plan: Plan, *, template: models.Template, user: Any, flow: str, client_id: str | None,
@@ -343,6 +366,7 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
         audit.host = norm_host
         backend = get_backend()
         with transaction.atomic():
+            _bound_lock_wait()
             with backend.lock(zone):
                 _recheck_owner(backend, user, zone)
                 matching = models.AppliedTemplate.objects.filter(
@@ -382,8 +406,8 @@ def revert(*, user: Any, domain: str, host: str = "", provider_id: str, service_
         audit.write_failure(exc)
         raise
     outcome = RevertOutcome(zone=zone, plans=tuple(plans), instance_ids=ids, audit_event=event)
-    transaction.on_commit(lambda: template_reverted.send(
-        sender=models.AppliedTemplate, domain=zone.domain, host=norm_host, provider_id=provider_id,
+    transaction.on_commit(lambda: _send(
+        template_reverted, domain=zone.domain, host=norm_host, provider_id=provider_id,
         service_id=service_id, instance_ids=ids, outcome=outcome, user=user, flow=flow))
     return outcome
 
