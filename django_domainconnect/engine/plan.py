@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from . import spf
-from .conflicts import is_protected, same_owner_reason, subtree_reason
+from .conflicts import is_protected, same_owner_reason, self_conflict, subtree_reason
 from .errors import PlanError
 from .names import normalize_domain, normalize_host
 from .render import STRING_FIELDS, RenderedRecord, render_records
@@ -348,6 +348,13 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     return _SpfResult(record, claimed, users)
 
 
+def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecord], apex: str) -> set[Key]:
+    """Keys of kept (non-SPF) records that could not share a zone with one of the new records."""
+    new = [(rr.source.index, rr.record or Record(rr.owner, "TXT", 0, f"spfm {rr.source.index}")) for rr in rendered]
+    return {o.record.key() for o in kept if o.spf_rules is None
+            and any(self_conflict([(-1, o.record), n], apex) for n in new)}
+
+
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
     names: set[str] = set()
     for rr in rendered:
@@ -437,6 +444,15 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 state.delete_owned(owned, inst)
                 own_keys.add(owned.record.key())
                 written.add(owned.record.key())  # a new TTL rewrites it
+
+    # With groupId the instance keeps its other groups' records; they must still fit with the new ones
+    # under the zone rules (§10.4): an A next to a kept AAAA is fine, a CNAME next to a kept A is not. A
+    # kept record that clashes stops being the template's own, so the rules below delete it as a conflict.
+    if groups and kept:
+        clashing = _clashing_kept(kept, rendered, apex)
+        if clashing:
+            kept = [o for o in kept if o.record.key() not in clashing]
+            own_keys -= clashing
 
     def displace(old: Record, reason: str, caused_by: Record | None) -> None:
         """A conflict, except with a record the updated instance adopted and nobody else owns: that one is

@@ -137,6 +137,29 @@ def test_the_check_runs_after_group_filtering() -> None:
     assert "records 0 and 1" in str(clash(tpl, {}))  # every group active: alternatives clash
 
 
+
+def test_a_group_applied_later_displaces_the_instances_own_clashing_records_as_conflicts() -> None:
+    # Groups are additive (§10.3.1): the instance keeps its other groups' records. They must still fit
+    # with the new ones: the A of group "a" next to the kept CNAME of group "c" would be an invalid zone.
+    tpl = template({"type": "CNAME", "host": "www", "pointsTo": "x.example.org", "groupId": "c"},
+                   {"type": "A", "host": "www", "pointsTo": "192.0.2.1", "groupId": "a"},
+                   {"type": "AAAA", "host": "www", "pointsTo": "2001:db8::1", "groupId": "b"})
+    first = plan_apply(tpl, domain="example.com", params={}, zone=[], group_ids=["c"], new_instance_id="i")
+    zone = list(first.to_add)
+    cname = Record(f"www.{D}", "CNAME", 3600, "x.example.org.")
+    address = Record(f"www.{D}", "A", 3600, "192.0.2.1")
+    second = plan_apply(tpl, domain="example.com", params={}, zone=zone, instances=[first.new_instance],
+                        group_ids=["a"], new_instance_id="j")
+    assert second.to_add == (address,) and second.to_delete == (cname,)
+    assert [c.record for c in second.conflicts] == [cname]  # shown to the user, not done silently
+    assert [o.record for o in second.new_instance.records] == [address]
+    zone = [r for r in zone if r not in second.to_delete] + list(second.to_add)
+    third = plan_apply(tpl, domain="example.com", params={}, zone=zone, instances=[second.new_instance],
+                       group_ids=["b"], new_instance_id="k")
+    assert not third.conflicts and not third.to_delete  # an AAAA next to the kept A is fine: still additive
+    assert {o.record.type for o in third.new_instance.records} == {"A", "AAAA"}
+
+
 # -- the CLI: one line, non-zero exit, zone file untouched -----------------------------------------------
 
 def run_cli(tmp_path: Path, records: list[dict[str, Any]], *params: str) -> subprocess.CompletedProcess[str]:
