@@ -349,10 +349,9 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
 
 
 def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecord], apex: str) -> set[Key]:
-    """Keys of kept (non-SPF) records that could not share a zone with one of the new records."""
+    """Keys of kept records (SPF contributions: their TXT) that could not share a zone with a new record."""
     new = [(rr.source.index, rr.record or Record(rr.owner, "TXT", 0, f"spfm {rr.source.index}")) for rr in rendered]
-    return {o.record.key() for o in kept if o.spf_rules is None
-            and any(self_conflict([(-1, o.record), n], apex) for n in new)}
+    return {o.record.key() for o in kept if any(self_conflict([(-1, o.record), n], apex) for n in new)}
 
 
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
@@ -453,6 +452,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if clashing:
             kept = [o for o in kept if o.record.key() not in clashing]
             own_keys -= clashing
+            kept_claims = {}  # a kept SPF contribution may have gone too (its TXT next to a new CNAME)
+            for owned in kept:
+                if owned.spf_rules is not None:
+                    kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
 
     def displace(old: Record, reason: str, caused_by: Record | None) -> None:
         """A conflict, except with a record the updated instance adopted and nobody else owns: that one is

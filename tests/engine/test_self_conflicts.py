@@ -160,6 +160,18 @@ def test_a_group_applied_later_displaces_the_instances_own_clashing_records_as_c
     assert {o.record.type for o in third.new_instance.records} == {"A", "AAAA"}
 
 
+
+def test_a_kept_spf_contribution_that_clashes_with_a_new_cname_leaves_the_instance() -> None:
+    tpl = template({"type": "SPFM", "host": "www", "spfRules": "include:x.example.org", "groupId": "s"},
+                   {"type": "CNAME", "host": "www", "pointsTo": "x.example.org", "groupId": "c"})
+    first = plan_apply(tpl, domain="example.com", params={}, zone=[], group_ids=["s"], new_instance_id="i")
+    (spf_record,) = first.to_add
+    second = plan_apply(tpl, domain="example.com", params={}, zone=[spf_record], instances=[first.new_instance],
+                        group_ids=["c"], new_instance_id="j")
+    assert second.to_delete == (spf_record,) and [c.record for c in second.conflicts] == [spf_record]
+    assert [(o.record.type, o.spf_rules) for o in second.new_instance.records] == [("CNAME", None)]
+
+
 # -- the CLI: one line, non-zero exit, zone file untouched -----------------------------------------------
 
 def run_cli(tmp_path: Path, records: list[dict[str, Any]], *params: str) -> subprocess.CompletedProcess[str]:
