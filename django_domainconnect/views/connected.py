@@ -100,10 +100,12 @@ def disconnect(request: HttpRequest, domain: str, pk: int) -> HttpResponse:
         except ZoneNotAvailable:
             return _not_available(request)
         except (EngineError, DomainConnectError):
-            return _page(request, "error.html", {"title": "Something went wrong", "error": "server_error",
+            # Rolled back: nothing changed, and a retry may work — a 503, never a 500.
+            return _page(request, "error.html", {"title": "Something went wrong", "error": "temporarily_unavailable",
                                                  "description": "The service could not be disconnected. "
-                                                                "Nothing was changed.", "back_url": back},
-                         status=500)
+                                                                "Nothing was changed. Please try again later.",
+                                                 "back_url": back},
+                         status=503)
         response = HttpResponseRedirect(f"{back}?disconnected=1")
         response.status_code = 303
         return response

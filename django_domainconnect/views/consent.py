@@ -138,7 +138,8 @@ def consent(request: HttpRequest) -> HttpResponse:
     except DomainConnectError as exc:
         logger.warning("DOMAINCONNECT: sync apply of %s/%s failed: %s", template.provider_id, template.service_id,
                        exc.code)
-        return fail(msg.SAVE_FAILED, error="server_error", status=500)
+        # The backend or database failed and everything was rolled back: a retry may work (never a 500).
+        return fail(msg.SAVE_FAILED, error="temporarily_unavailable", status=503)
 
     location = success_location(req.redirect_uri, engine_template, state=req.state, signed=pending.signed)
     fqdn = f"{req.host}.{req.domain}" if req.host else req.domain

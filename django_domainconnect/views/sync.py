@@ -178,7 +178,7 @@ def start_consent(request: HttpRequest, template: Any, engine_template: Any, req
         return fail(msg.fill(msg.BAD_VALUES, problem=exc), error="invalid_request", status=400)
     except DomainConnectError:
         logger.exception("DOMAINCONNECT: planning failed for %s/%s", template.provider_id, template.service_id)
-        return fail(msg.PREPARE_FAILED, error="server_error", status=500)
+        return fail(msg.PREPARE_FAILED, error="temporarily_unavailable", status=503)
     response = render_consent(request, result, req, signed=signed, notice=notice)
     return apply_page_headers(response)
 

@@ -63,9 +63,6 @@ def test_sync_consent_post_failure_changes_nothing(client, owner, mem_zone, memo
     assert AuditEvent.objects.filter(outcome="failure", action="apply").count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "views/consent.py maps BackendError (backend down, lock timeout, database error) to status 500; it should "
-    "answer 503 temporarily_unavailable with the same message (the API already does)"))
 def test_sync_consent_post_failure_is_not_a_500(client, owner, mem_zone, memory_backend):
     nonce = consent_nonce(client, owner)
     memory_backend.fail_on_write(1)

@@ -70,6 +70,16 @@ def test_disconnect_post_reverts(client, applied, zones):
     assert again.status_code == 404
 
 
+def test_disconnect_backend_failure_is_503_and_changes_nothing(client, applied, zones):
+    before = sorted(zones.records("example.com"))
+    zones.fail_on_write(1)
+    response = client.post(reverse("domainconnect:disconnect", args=["example.com", applied.pk]), {"confirm": "yes"})
+    assert response.status_code == 503
+    assert "Nothing was changed" in response.content.decode()
+    assert models.AppliedTemplate.objects.exists()
+    assert sorted(zones.records("example.com")) == before
+
+
 def test_disconnect_without_confirmation_does_nothing(client, applied, zones):
     url = reverse("domainconnect:disconnect", args=["example.com", applied.pk])
     response = client.post(url, {})

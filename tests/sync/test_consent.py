@@ -334,14 +334,14 @@ def test_apply_removes_a_conflicting_instance_and_says_so(client, make_template,
     assert "will stop working" in body and "Example Website" in body
 
 
-def test_backend_failure_writes_nothing_and_reports_server_error(client, make_template, zones, alice):
+def test_backend_failure_writes_nothing_and_reports_temporarily_unavailable(client, make_template, zones, alice):
     make_template()
     client.force_login(alice)
     _, nonce = show(client)
     zones.fail_on_write(1)
     response = client.post(CONSENT, {"nonce": nonce, "action": "approve"})
     assert response.status_code == 302
-    assert "error=server_error" in response["Location"]
+    assert "error=temporarily_unavailable" in response["Location"]
     assert a_records(zones) == {"192.0.2.1"}
     assert not models.AppliedTemplate.objects.exists()
 

@@ -123,7 +123,7 @@ def test_every_error_code_of_the_sync_flow_is_in_troubleshooting():
         for node in ast.walk(tree):
             if isinstance(node, ast.keyword) and node.arg == "error" and literal_text(node.value):
                 codes.add(literal_text(node.value))
-    assert {"invalid_request", "access_denied", "server_error"} <= codes
+    assert {"invalid_request", "access_denied", "temporarily_unavailable"} <= codes
     page = doc("troubleshooting.md")
     for code in codes | {"temporarily_unavailable"}:  # the signature check picks that one at run time
         assert f"error={code}" in page or f"`{code}`" in page, code
