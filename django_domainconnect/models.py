@@ -148,7 +148,8 @@ class AuditEvent(models.Model):
     provider_id = models.CharField(max_length=63, blank=True, default="")
     service_id = models.CharField(max_length=63, blank=True, default="")
     template_version = models.PositiveIntegerField(null=True, blank=True)
-    instance_id = models.CharField(max_length=64, blank=True, default="")
+    # A revert of every instance of a multiInstance template records all their ids, comma-joined.
+    instance_id = models.TextField(blank=True, default="")
     params = models.JSONField(default=dict, blank=True)
     records_before = models.JSONField(default=list, blank=True)
     records_after = models.JSONField(default=list, blank=True)

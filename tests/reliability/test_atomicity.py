@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from django_domainconnect import services
 from django_domainconnect.exceptions import BackendError, DomainConnectError
@@ -184,11 +184,6 @@ def test_commit_failure_is_a_clear_error(owner, settings, memory_backend, templa
     assert info.value.message and not re.search(r"COMMIT|Traceback|Error\(", info.value.message)
 
 
-@pytest.mark.xfail(connection.vendor == "postgresql", strict=True, reason=(
-    "revert without instanceId of a multiInstance template with several instances writes the joined ids "
-    "(33 chars each) into AuditEvent.instance_id, a varchar(64): PostgreSQL refuses the audit row, so the "
-    "revert always fails (SQLite does not enforce the length). Fix: widen the field (TextField) or keep "
-    "the ids in detail"))
 def test_revert_of_several_instances(zone, owner, templates):
     do_apply(owner, templates["multi"], n=0)
     do_apply(owner, templates["multi"], n=1)
