@@ -178,14 +178,8 @@ def api_apply(request: HttpRequest, provider_id: str, service_id: str) -> JsonRe
         return unauthorized(exc.description)
     except ApiError as exc:
         return _refused(request, "apply", provider_id, service_id, exc)
-    except ZoneNotAvailable as exc:
-        return ApiError(403, exc.code, exc.message).response()
-    except BackendError as exc:
-        return ApiError(503, exc.code, exc.message).response()
-    except EngineError as exc:
-        return ApiError(400, exc.code, exc.message).response()
-    except DomainConnectError as exc:  # any other refusal of the services layer: nothing was written
-        return ApiError(400, exc.code, exc.message).response()
+    except (DomainConnectError, EngineError) as exc:
+        return _service_refusal(exc)
     plan = outcome.plan
     instance = plan.new_instance
     return _json({
@@ -203,6 +197,21 @@ def api_apply(request: HttpRequest, provider_id: str, service_id: str) -> JsonRe
     })
 
 
+# How a refusal of the services layer (nothing was written) reaches the client; first match wins.
+_REFUSAL_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (NotApplied, 410),
+    (ZoneNotAvailable, 403),
+    (BackendError, 503),  # rolled back: retry later
+    (EngineError, 400),
+    (DomainConnectError, 400),
+)
+
+
+def _service_refusal(exc: DomainConnectError | EngineError) -> JsonResponse:
+    status = next(code for kind, code in _REFUSAL_STATUS if isinstance(exc, kind))
+    return ApiError(status, exc.code, exc.message).response()
+
+
 @csrf_exempt
 def api_revert(request: HttpRequest, provider_id: str, service_id: str) -> JsonResponse:
     try:
@@ -218,16 +227,8 @@ def api_revert(request: HttpRequest, provider_id: str, service_id: str) -> JsonR
         return unauthorized(exc.description)
     except ApiError as exc:
         return _refused(request, "revert", provider_id, service_id, exc)
-    except NotApplied as exc:
-        return ApiError(410, exc.code, exc.message).response()
-    except ZoneNotAvailable as exc:
-        return ApiError(403, exc.code, exc.message).response()
-    except BackendError as exc:
-        return ApiError(503, exc.code, exc.message).response()
-    except EngineError as exc:
-        return ApiError(400, exc.code, exc.message).response()
-    except DomainConnectError as exc:  # any other refusal of the services layer: nothing was written
-        return ApiError(400, exc.code, exc.message).response()
+    except (DomainConnectError, EngineError) as exc:
+        return _service_refusal(exc)
     return _json({
         "code": "200",
         "message": "Template reverted",
