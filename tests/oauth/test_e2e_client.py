@@ -9,9 +9,6 @@ Django's test client, logged in as the domain's owner. Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import ssl
 import tempfile
 import time
 from collections.abc import Iterator
@@ -19,16 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.db import connections
 from django.test import override_settings
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from django_domainconnect.engine.types import Record
 from django_domainconnect.testing.dnsserver import LoopbackDNSServer
+from django_domainconnect.testing.tlsserver import TLSLiveServerThread, self_signed
 from tests.oauth.conftest import DDNS_RECORDS, PROVIDER, REDIRECT, SECRET, consent_token, location_params
 
 domainconnect = pytest.importorskip("domainconnect", reason="the domain-connect client is a test dependency")
@@ -36,47 +29,15 @@ domainconnect = pytest.importorskip("domainconnect", reason="the domain-connect 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def self_signed(directory: Path) -> ssl.SSLContext:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    return context
-
-
-class TLSServerThread(LiveServerThread):
-    """Django's live-server thread (shares the test database) with its listening socket wrapped in TLS."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, **kwargs) -> None:
-        super().__init__("127.0.0.1", _StaticFilesHandler, **kwargs)
-        self.ssl_context = ssl_context
-
-    def _create_server(self, connections_override=None):
-        server = super()._create_server(connections_override=connections_override)
-        server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
-        return server
-
-
 @pytest.fixture
-def https_server(transactional_db) -> Iterator[TLSServerThread]:
+def https_server(transactional_db) -> Iterator[TLSLiveServerThread]:
     override = {}
     for conn in connections.all():
         if conn.vendor == "sqlite" and conn.is_in_memory_db():
             override[conn.alias] = conn
             conn.inc_thread_sharing()
     with tempfile.TemporaryDirectory() as tmp:
-        thread = TLSServerThread(self_signed(Path(tmp)), connections_override=override)
+        thread = TLSLiveServerThread(self_signed(Path(tmp)), connections_override=override)
         thread.daemon = True
         thread.start()
         thread.is_ready.wait()
