@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.core import checks
-from django.core.management import get_commands, load_command_class
+from django.core.management import BaseCommand, get_commands, load_command_class
 
 from django_domainconnect import conf
 
@@ -115,11 +115,16 @@ def test_every_command_is_in_the_commands_table() -> None:
     assert set(shipped) <= documented, f"undocumented commands: {sorted(set(shipped) - documented)}"
 
 
-@pytest.mark.parametrize("name", sorted(n for n, a in shipped_commands().items() if a != "registrar"))
+@pytest.mark.parametrize("name", sorted(shipped_commands()))
 def test_every_long_option_of_a_command_is_documented(name: str) -> None:
-    parser = load_command_class(get_commands()[name], name).create_parser("manage.py", name)
+    command = load_command_class(get_commands()[name], name)
+    parser = command.create_parser("manage.py", name)
+    # Options a command inherits from its parent (rundemo's runserver flags) are the parent's to document.
+    parent = type(command).__mro__[1]
+    inherited = {d for a in (parent().create_parser("manage.py", name)._actions if parent is not BaseCommand
+                             else []) for d in [a.dest]}
     own = {opt for action in parser._actions for opt in action.option_strings
-           if opt.startswith("--") and action.dest not in _BASE_DESTS}
+           if opt.startswith("--") and action.dest not in _BASE_DESTS | inherited}
     text = all_docs()
     missing = sorted(opt for opt in own if opt not in text)
     assert not missing, f"{name}: options not in docs/: {missing}"
@@ -128,3 +133,16 @@ def test_every_long_option_of_a_command_is_documented(name: str) -> None:
 # Options every Django command has (--verbosity, --settings…): not ours to document.
 _BASE_DESTS = {"verbosity", "settings", "pythonpath", "traceback", "no_color", "force_color", "skip_checks",
                "version", "help"}
+
+
+def test_every_lint_code_is_in_templates_md_under_its_level() -> None:
+    from django_domainconnect.engine.lint import CODES
+
+    text = (DOCS / "templates.md").read_text()
+    sections = {"error": "### Errors", "warning": "### Warnings", "info": "### Information"}
+    found: dict[str, str] = {}
+    for level, heading in sections.items():
+        match = re.search(rf"^{re.escape(heading)}\n(.*?)(?=^#|\Z)", text, re.M | re.S)
+        assert match, f"docs/templates.md has no '{heading}' section"
+        found.update({code: level for code in re.findall(r"^\| (DC\d{4}) ", match.group(1), re.M)})
+    assert found == {code: level for code, (level, _text) in CODES.items()}
