@@ -40,10 +40,10 @@ def _table_rows(section: str) -> list[list[str]]:
     return [[c.strip() for c in row.strip().strip("|").split("|")] for row in rows[2:]]
 
 
-def documented_defaults() -> dict[str, str]:
+def documented_defaults(heading: str = "Keys") -> dict[str, str]:
     """Key -> the default cell's text (one code span per key when a row lists several keys)."""
     out: dict[str, str] = {}
-    for cells in _table_rows(_section(SETTINGS_PAGE.read_text(), "Keys")):
+    for cells in _table_rows(_section(SETTINGS_PAGE.read_text(), heading)):
         keys = CODE.findall(cells[0])
         defaults = CODE.findall(cells[1])
         if len(keys) > 1:
@@ -55,10 +55,17 @@ def documented_defaults() -> dict[str, str]:
 
 
 def _literal(text: str) -> tuple[bool, Any]:
+    """A Python literal, or a product of integers (``180 * 24 * 3600`` reads better than 15552000)."""
     try:
         return True, ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        return False, None
+        pass
+    if re.fullmatch(r"\d+( \* \d+)+", text):
+        product = 1
+        for factor in text.split(" * "):
+            product *= int(factor)
+        return True, product
+    return False, None
 
 
 def registered_check_ids() -> set[str]:
@@ -96,6 +103,15 @@ def test_every_setting_is_documented_with_its_default() -> None:
             assert not parsed or value is None, f"{key}: documented {documented[key]!r}, default is None"
         else:
             assert parsed and value == default, f"{key}: documented {documented[key]!r}, default is {default!r}"
+
+
+def test_every_oauth_setting_is_documented_with_its_default() -> None:
+    from django_domainconnect.oauth.conf import DEFAULTS
+
+    documented = documented_defaults("`DOMAINCONNECT_OAUTH` (asynchronous flow)")
+    assert set(documented) == set(DEFAULTS), f"documented {sorted(documented)}, code has {sorted(DEFAULTS)}"
+    for key, default in DEFAULTS.items():
+        assert _literal(documented[key]) == (True, default), f"{key}: documented {documented[key]!r}"
 
 
 def test_every_registered_check_id_is_documented_and_no_other() -> None:
