@@ -5,7 +5,7 @@ PY := $(abspath $(VENV))/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install test test-postgres demo lint docs clean
+.PHONY: install test test-postgres demo demo-https lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ demo: install
 	cd example_project && $(PY) manage.py migrate --noinput
 	cd example_project && $(PY) manage.py seed_demo
 	cd example_project && PORT=$(PORT) $(PY) manage.py rundemo 127.0.0.1:$(PORT)
+
+## The same over HTTPS (self-signed certificate), for real Service Provider clients: see docs/example-project.md
+demo-https: install
+	cd example_project && $(PY) manage.py migrate --noinput
+	cd example_project && $(PY) manage.py seed_demo
+	cd example_project && $(PY) manage.py rundemo 127.0.0.1:$(PORT) --https
 
 clean:
 	rm -rf $(VENV) example_project/db.sqlite3 site
