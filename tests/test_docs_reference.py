@@ -162,3 +162,11 @@ def test_every_lint_code_is_in_templates_md_under_its_level() -> None:
         assert match, f"docs/templates.md has no '{heading}' section"
         found.update({code: level for code in re.findall(r"^\| (DC\d{4}) ", match.group(1), re.M)})
     assert found == {code: level for code, (level, _text) in CODES.items()}
+
+
+def test_every_page_is_in_the_nav_and_linked_from_the_home_page() -> None:
+    nav = set(re.findall(r"^\s*- (?:[^:\n]+: )?([\w/.-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M))
+    pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
+    assert nav == pages, f"not in nav: {sorted(pages - nav)}, missing files: {sorted(nav - pages)}"
+    linked = set(re.findall(r"\]\(([\w/.-]+\.md)(?:#[\w-]*)?\)", (DOCS / "index.md").read_text()))
+    assert pages - {"index.md"} <= linked, f"not linked from docs/index.md: {sorted(pages - {'index.md'} - linked)}"
