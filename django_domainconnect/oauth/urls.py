@@ -39,6 +39,6 @@ urlpatterns = [
          name="oauth_consent_service"),
     path(f"{API_PREFIX}v2/domainTemplates/providers/<str:provider_id>/services/<str:service_id>/revert",
          revert_view, name="oauth_revert"),
-    path("domain-connect/grants/", grants_view, name="grants"),
-    path("domain-connect/grants/<int:pk>/revoke", revoke_view, name="grant_revoke"),
+    path("domainconnect/grants/", grants_view, name="grants"),
+    path("domainconnect/grants/<int:pk>/revoke", revoke_view, name="grant_revoke"),
 ]

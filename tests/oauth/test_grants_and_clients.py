@@ -14,7 +14,7 @@ from django_domainconnect.oauth.models import Grant, ServiceProviderClient
 from tests.oauth.conftest import PROVIDER, REDIRECT, apply_path
 
 pytestmark = pytest.mark.django_db
-GRANTS = "/domain-connect/grants/"
+GRANTS = "/domainconnect/grants/"
 
 
 def api_ok(client, token) -> int:
@@ -43,7 +43,7 @@ def test_user_revokes_and_tokens_stop_at_once(client, authorize, alice):
     tokens = authorize(scope="ddns", host="home")
     grant = Grant.objects.get()
     client.force_login(alice)
-    response = client.post(f"/domain-connect/grants/{grant.pk}/revoke")
+    response = client.post(f"/domainconnect/grants/{grant.pk}/revoke")
     assert response.status_code == 302
     grant.refresh_from_db()
     assert grant.revoked_at is not None
@@ -63,7 +63,7 @@ def test_another_users_grant_cannot_be_revoked(client, authorize, bob):
     authorize(scope="ddns", host="home")
     grant = Grant.objects.get()
     client.force_login(bob)
-    assert client.post(f"/domain-connect/grants/{grant.pk}/revoke").status_code == 404
+    assert client.post(f"/domainconnect/grants/{grant.pk}/revoke").status_code == 404
     assert client.get(GRANTS).content.decode().count("Revoke access") == 0
     grant.refresh_from_db()
     assert grant.revoked_at is None
@@ -76,8 +76,8 @@ def test_revoke_needs_post_and_csrf(authorize, alice):
     grant = Grant.objects.get()
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
-    assert browser.get(f"/domain-connect/grants/{grant.pk}/revoke").status_code == 405
-    assert browser.post(f"/domain-connect/grants/{grant.pk}/revoke").status_code == 403
+    assert browser.get(f"/domainconnect/grants/{grant.pk}/revoke").status_code == 405
+    assert browser.post(f"/domainconnect/grants/{grant.pk}/revoke").status_code == 403
     grant.refresh_from_db()
     assert grant.revoked_at is None
 
@@ -237,7 +237,7 @@ def test_grant_signals(client, alice, zones, templates, sp_client, django_captur
             approve(client, consent_url(scope="web"))
         grant = Grant.objects.get()
         with django_capture_on_commit_callbacks(execute=True):
-            client.post(f"/domain-connect/grants/{grant.pk}/revoke")
+            client.post(f"/domainconnect/grants/{grant.pk}/revoke")
     finally:
         grant_created.disconnect(created)
         grant_revoked.disconnect(revoked)

@@ -80,7 +80,7 @@ def _connected(client, alice):
 
 def _grants(client, alice):
     client.force_login(alice)
-    return client.get("/domain-connect/grants/")
+    return client.get("/domainconnect/grants/")
 
 
 APP_PAGES: dict[str, Page] = {
