@@ -159,6 +159,7 @@ def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Te
 
     host = names.normalize_host(host)
     engine_template = parse_template(template.body)
+    instance_id = _checked_instance_id(zone, template, engine_template, host, instance_id)
     clean = {str(k): str(v) for k, v in params.items()}
     groups = tuple(group_ids) if group_ids else None
     policy = dc_settings.policy()
@@ -177,6 +178,25 @@ def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Te
     )
     return PlanResult(zone=zone, template=template, engine_template=engine_template, plan=the_plan, params=clean,
                       group_ids=groups, instance_id=instance_id, host=host, records_before=tuple(records))
+
+
+def _checked_instance_id(zone: Zone, template: models.Template, engine_template: Any, host: str,
+                         instance_id: str | None) -> str | None:
+    """``instanceId`` names an instance of *this* multiInstance template at *this* host, or a new one.
+
+    Draft Table 16 gives ``instanceId`` meaning only for multiInstance templates: elsewhere it is ignored
+    (re-applying is an update of the one instance per host). An id that belongs to another template or
+    host on the zone is refused, so a request can never take over an instance it was not granted.
+    """
+    if instance_id is None or not engine_template.multi_instance:
+        return None
+    owner = (models.AppliedTemplate.objects.filter(domain=zone.domain, instance_id=instance_id)
+             .values_list("provider_id", "service_id", "host").first())
+    if owner is not None and owner != (template.provider_id, template.service_id, host):
+        raise EngineError(f"instanceId '{instance_id}' names an instance of another template or host on this "
+                          "zone: send the id this template returned for this host, or none to add an instance",
+                          code="invalid_instance", field="instanceId")
+    return instance_id
 
 
 # -- apply -----------------------------------------------------------------------------------------------

@@ -308,6 +308,21 @@ def test_multi_instance_apply_and_revert_one_instance(client, authorize, zones, 
     assert txt == {'"multi=2"'}
 
 
+def test_an_instance_id_of_another_host_cannot_be_taken_over(client, authorize, zones, make_template):
+    make_template("multi", multiInstance=True,
+                  records=[{"type": "TXT", "host": "@", "data": "multi=%value%", "ttl": 300}])
+    victim = post(client, apply_path("multi", domain="example.com", host="victim", value="v"),
+                  authorize(scope="multi", host="victim").access_token)
+    victim_id = victim.json()["instanceId"]
+    attacker = authorize(scope="multi", host="attacker").access_token
+    response = post(client, apply_path("multi", domain="example.com", host="attacker", value="x",
+                                       instanceId=victim_id), attacker)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_instance"
+    assert AppliedTemplate.objects.get(instance_id=victim_id).host == "victim"
+    assert not AppliedTemplate.objects.filter(host="attacker").exists()
+
+
 def test_bad_instance_id(client, tokens, zones):
     assert post(client, apply_path("web", force="1", instanceId="a/b", **WEB), tokens.access_token).status_code == 400
 
