@@ -95,8 +95,16 @@ def test_settings_inactive_zone_404(client, zone):
     assert client.get("/v2/example.com/settings").status_code == 404
 
 
-def test_settings_rejects_post(client, zone):
-    assert client.post("/v2/example.com/settings").status_code == 405
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/v2/example.com/settings", "/v2/domainTemplates/providers/sp.example/services/web"])
+def test_discovery_answers_other_methods_with_a_json_405_even_with_csrf_checks(method, path, zone):
+    from django.test import Client
+
+    # enforce_csrf_checks: a real browser/client gets CSRF checks; they must not turn 405 into an HTML 403.
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["error"] == "method_not_allowed"
 
 
 def _template(**kwargs):

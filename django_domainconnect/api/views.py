@@ -6,11 +6,13 @@ URLs in the settings document come from configuration only, never from the reque
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.apps import apps
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
 
 from ..backends import get_backend
 from ..conf import dc_settings
@@ -31,7 +33,23 @@ def _not_found(message: str) -> JsonResponse:
     return _json({"error": "not_found", "message": message}, status=404)
 
 
-@require_safe
+def read_only(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """GET/HEAD only; anything else is a JSON 405 (exempt from CSRF, which would answer an HTML 403 first:
+    these views never read a body or a cookie)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = _json({"error": "method_not_allowed", "message": "use GET"}, status=405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@read_only
 def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
     """``GET v2/<domain>/settings`` (draft Table 5); 404 when the zone apex is not hosted here."""
     try:
@@ -63,7 +81,7 @@ def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
     return _json(body)
 
 
-@require_safe
+@read_only
 def template_view(request: HttpRequest, provider_id: str, service_id: str) -> JsonResponse:
     """``GET v2/domainTemplates/providers/<pid>/services/<sid>``: 200 + version when supported, else 404."""
     try:

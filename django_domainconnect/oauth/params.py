@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 
 MAX_BODY = 64 * 1024
 
@@ -89,7 +90,10 @@ def request_params(request: HttpRequest, *, repeatable: frozenset[str] = frozens
         except UnicodeDecodeError:
             raise ParamError("the form body cannot be decoded")
     elif content_type == "multipart/form-data":
-        body_pairs = [(k, v) for k, values in request.POST.lists() for v in values]
+        try:
+            body_pairs = [(k, v) for k, values in request.POST.lists() for v in values]
+        except MultiPartParserError:  # e.g. no boundary: the client's mistake, never a 500
+            raise ParamError("the multipart body cannot be parsed (boundary missing or malformed)")
     else:
         raise ParamError("send parameters in the query string, a JSON body or a form body")
 

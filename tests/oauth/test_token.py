@@ -395,3 +395,10 @@ def test_unexpected_failure_reports_no_secret(client, code, caplog, monkeypatch)
     assert response.json() == {"error": "server_error"}
     assert SECRET not in caplog.text and code not in caplog.text
     assert "RuntimeError" in caplog.text
+
+
+@pytest.mark.parametrize("path", [TOKEN, "/v2/oauth/revoke"])
+def test_multipart_without_boundary_is_400_not_500(client, path):
+    response = client.generic("POST", path, b'{"a":1}', content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
