@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import GroupError
+
 # dc-id = 1*63( ALPHA / DIGIT / "-" / "_" / "." )
 DC_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,63}")
 # dc-version = %x31-39 *DIGIT (checked on the JSON integer's decimal form)
@@ -44,6 +46,19 @@ DISPLAY_CONTROL_RE = re.compile("[\t\n\r]")
 
 def is_dc_id(value: str) -> bool:
     return DC_ID_RE.fullmatch(value) is not None
+
+
+def parse_dc_id_list(value: str, *, what: str = "groupId") -> tuple[str, ...]:
+    """A dc-id-list (``a,b``) as its ids, duplicates dropped; empty entries, spaces or bad ids are refused
+    (the same rule for the sync link, the async API and the CLI)."""
+    parts = value.split(",")
+    bad = [p for p in parts if not is_dc_id(p)]
+    if bad:
+        shown = "an empty entry" if bad[0] == "" else f"'{bad[0]}'"
+        raise GroupError(f"{what} must be a comma-separated list of ids (letters, digits, '-', '_', '.'; at most "
+                         f"63 each) without spaces or empty entries: {shown} is not one", code="invalid_request",
+                         field=what)
+    return tuple(dict.fromkeys(parts))
 
 
 def is_bare_variable(value: str) -> bool:

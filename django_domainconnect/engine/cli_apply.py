@@ -18,6 +18,7 @@ from typing import Any
 
 import dns.rdatatype
 
+from .abnf import parse_dc_id_list
 from .errors import EngineError
 from .plan import plan_apply
 from .render import PSEUDO_TYPES
@@ -136,7 +137,7 @@ def compute(args: argparse.Namespace) -> tuple[Plan, list[Record], str]:
     template = parse_template(_read(args.template, "template"), path=args.template)
     policy = Policy(supported_types=parse_supported_types(args.supported_types, template.record_types))
     zone = read_zone(_read(args.zone, "zone file"), args.domain)
-    group_ids = [g.strip() for item in args.group_ids for g in item.split(",") if g.strip()]
+    group_ids = [g for item in args.group_ids for g in parse_dc_id_list(item, what="--group-id")]
     plan = plan_apply(template, domain=args.domain, host=args.host, params=parse_params(args.params), zone=zone,
                       group_ids=group_ids or None, new_instance_id="cli", policy=policy)
     gone = set(plan.to_delete)

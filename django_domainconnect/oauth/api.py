@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from .. import services
 from ..engine import names
-from ..engine.abnf import is_dc_id
+from ..engine.abnf import is_dc_id, parse_dc_id_list
 from ..engine.errors import EngineError
 from ..engine.types import Record
 from ..exceptions import (
@@ -163,7 +163,7 @@ def api_apply(request: HttpRequest, provider_id: str, service_id: str) -> JsonRe
         force_raw = (params.get("force") or "0").lower()
         if force_raw not in FORCE_VALUES:
             raise ApiError(400, "invalid_request", "force must be 0, 1, true or false")
-        group_ids = [g.strip() for g in (params.get("groupId") or "").split(",") if g.strip()] or None
+        group_ids = parse_dc_id_list(params.get("groupId")) if params.get("groupId") is not None else None
         variables = {k: v for k, v in params.values.items() if k not in CONTROL_KEYS}
         try:
             outcome = services.apply(

@@ -72,6 +72,8 @@ def test_host_group_and_params(tmp_path: Path) -> None:
     ([{"type": "A", "host": "@", "pointsTo": "%ip%", "ttl": 60}], {}, [], "ip"),
     ([{"type": "A", "host": "@", "pointsTo": "%ip%", "ttl": 60}], {}, ["--param", "ip=not-an-ip"], "not-an-ip"),
     ([{"type": "A", "host": "@", "pointsTo": "192.0.2.1", "ttl": 60}], {}, ["--group-id", "nope"], "nope"),
+    ([{"type": "A", "host": "@", "pointsTo": "192.0.2.1", "ttl": 60, "groupId": "g"}], {}, ["--group-id", ",,"],
+     "empty entr"),
     ([{"type": "CNAME", "host": "@", "pointsTo": "x.example.net", "ttl": 60}], {"hostRequired": True}, [], "host"),
     ([{"type": "A", "host": "%h%", "pointsTo": "192.0.2.1", "ttl": 60}], {}, ["--param", "h=evil.com."], "h"),
     ([{"type": "A", "host": "@", "pointsTo": "192.0.2.1", "ttl": 60}], {}, ["--param", "novalue"], "NAME=VALUE"),

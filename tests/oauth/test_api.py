@@ -88,6 +88,15 @@ def test_duplicated_variable_in_the_query(client, tokens, zones):
     assert not AppliedTemplate.objects.exists()
 
 
+@pytest.mark.parametrize("group_ids", ["IPv4,,", ",,", "", "IPv4, IPv6"])
+def test_group_id_lists_with_empty_entries_are_refused_like_the_sync_link(client, tokens, zones, group_ids):
+    path = apply_path("ddns", domain="example.com", host="home", ip="198.51.100.1", groupId=group_ids)
+    response = post(client, path, tokens.access_token)
+    assert response.status_code == 400
+    assert "groupId" in response.json()["message"]
+    assert not AppliedTemplate.objects.exists()
+
+
 def test_dynamic_dns_reapply_updates_without_force(client, tokens, zones):
     path = apply_path("ddns", domain="example.com", host="home", ip="198.51.100.1", groupId="IPv4")
     assert post(client, path, tokens.access_token).status_code == 200
