@@ -37,15 +37,23 @@ def token_error(error: str, description: str | None = None, status: int = 400) -
     return _no_store(JsonResponse(body, status=status))
 
 
-def oauth_error(data: dict[str, Any]) -> JsonResponse:
-    """oauthlib's error object as RFC 6749 §5.2 wants it: 400, but 401 + a challenge for a failed client
-    authentication (oauthlib's 401 carries a ``Bearer`` challenge, the scheme of resource servers)."""
+def oauth_error(data: dict[str, Any], *, basic_auth: bool = False) -> JsonResponse:
+    """oauthlib's error object as RFC 6749 §5.2 wants it: 400; for a failed client authentication through
+    the ``Authorization`` header, 401 + a ``Basic`` challenge (oauthlib's carries ``Bearer``, the resource
+    servers' scheme). Credentials sent as parameters get a 400 ``invalid_client``, which §5.2 allows and
+    the clients Service Providers run understand (INTEROP.md: the PyPI client reads only 200 and 400)."""
     error = str(data.get("error") or "invalid_request")
     if error != "invalid_client":
         return token_error(error, data.get("error_description"))
+    if not basic_auth:
+        return token_error(error, "client authentication failed")
     response = token_error(error, "client authentication failed", status=401)
     response["WWW-Authenticate"] = 'Basic realm="domainconnect", charset="UTF-8"'
     return response
+
+
+def _uses_basic_auth(request: HttpRequest) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic ")
 
 
 def _no_store(response: JsonResponse) -> JsonResponse:
@@ -115,7 +123,7 @@ def token_view(request: HttpRequest) -> JsonResponse:
         # give back (blank values): for this caller the refresh token is simply used up.
         return token_error("invalid_grant", "the refresh token was already used")
     if status != 200:
-        return oauth_error(data)
+        return oauth_error(data, basic_auth=_uses_basic_auth(request))
     data["token_type"] = "bearer"  # draft Table 14: MUST be "bearer" (DOT writes "Bearer")
     return _no_store(JsonResponse({k: data[k] for k in RESPONSE_KEYS if k in data}))
 
@@ -152,4 +160,4 @@ def token_revoke_view(request: HttpRequest) -> JsonResponse:
         data = json.loads(content or "{}")
     except ValueError:
         data = {}
-    return oauth_error(data)
+    return oauth_error(data, basic_auth=_uses_basic_auth(request))
