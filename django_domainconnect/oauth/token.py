@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 
 from ..conf import dc_settings
 from .conf import oauth_settings
-from .params import ParamError, request_params
+from .params import ParamError, Params, request_params
 
 logger = logging.getLogger(__name__)
 
@@ -88,36 +89,21 @@ def _no_error_reports(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[
 @csrf_exempt  # client authentication is the secret or PKCE in the request, never a cookie
 @_no_error_reports
 @sensitive_post_parameters("client_secret", "code", "refresh_token", "code_verifier")
-@sensitive_variables("params", "body", "oauth_headers")
+@sensitive_variables("call", "values", "content", "data")
 def token_view(request: HttpRequest) -> JsonResponse:
-    if request.method != "POST":
-        response = token_error("invalid_request", "use POST", status=405)
-        response["Allow"] = "POST"
-        return response
-    try:
-        params = request_params(request)
-    except ParamError as exc:
-        return token_error("invalid_request", exc.message)
-    values = params.values
+    call = _client_call(request)
+    if isinstance(call, JsonResponse):
+        return call
+    values = call.params.values
     grant_type = values.get("grant_type")
     if grant_type not in GRANT_TYPES:
         return token_error("unsupported_grant_type" if grant_type else "invalid_request",
                            "grant_type must be authorization_code or refresh_token")
     if "code" in values and "refresh_token" in values:
         return token_error("invalid_request", "send either code or refresh_token, not both")
-    if "client_secret" in params.query_keys and not oauth_settings.ACCEPT_SECRET_IN_QUERY:
-        return token_error("invalid_request", "client_secret must not be sent in the query string")
-
-    core = OAuthLibCore()
-    oauth_headers = core.extract_headers(request)
-    oauth_headers["Content-Type"] = "application/x-www-form-urlencoded"
-    oauth_headers.pop("CONTENT_TYPE", None)
-    body = urlencode(list(values.items()))
-    headers, content, status = core.server.create_token_response(token_uri(), "POST", body, oauth_headers, None)
-    try:
-        data = json.loads(content or "{}")
-    except ValueError:
-        data = {}
+    _headers, content, status = call.core.server.create_token_response(
+        token_uri(), "POST", call.body, call.oauth_headers, None)
+    data = _decoded(content)
     if status == 200 and not data.get("access_token"):
         # DOT answers a refresh that lost a race with the winner's pair, which hashed token storage cannot
         # give back (blank values): for this caller the refresh token is simply used up.
@@ -131,12 +117,35 @@ def token_view(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @_no_error_reports
 @sensitive_post_parameters("client_secret", "token")
-@sensitive_variables("params", "body", "oauth_headers")
+@sensitive_variables("call", "content")
 def token_revoke_view(request: HttpRequest) -> JsonResponse:
     """``POST {urlAPI}/v2/oauth/revoke`` (RFC 7009): a client gives up one of its own tokens.
 
     A token of another client, or an unknown one, is answered 200 like a revoked one and left alone.
     """
+    call = _client_call(request)
+    if isinstance(call, JsonResponse):
+        return call
+    uri = f"{dc_settings.API_URL}/v2/oauth/revoke"
+    _headers, content, status = call.core.server.create_revocation_response(
+        uri, "POST", call.body, call.oauth_headers)
+    if status == 200:
+        return _no_store(JsonResponse({}))
+    return oauth_error(_decoded(content), basic_auth=_uses_basic_auth(request))
+
+
+@dataclass(frozen=True)
+class _ClientCall:
+    params: Params
+    core: OAuthLibCore
+    oauth_headers: dict[str, str]
+    body: str  # the merged parameters, form-encoded as oauthlib expects
+
+
+@sensitive_variables("params", "body", "oauth_headers")
+def _client_call(request: HttpRequest) -> _ClientCall | JsonResponse:
+    """What the token and revoke endpoints share: POST only; parameters merged from the query string and a
+    JSON or form body (conflicting duplicates refused); the secret-in-query policy; oauthlib's input."""
     if request.method != "POST":
         response = token_error("invalid_request", "use POST", status=405)
         response["Allow"] = "POST"
@@ -152,12 +161,12 @@ def token_revoke_view(request: HttpRequest) -> JsonResponse:
     oauth_headers["Content-Type"] = "application/x-www-form-urlencoded"
     oauth_headers.pop("CONTENT_TYPE", None)
     body = urlencode(list(params.values.items()))
-    uri = f"{dc_settings.API_URL}/v2/oauth/revoke"
-    _headers, content, status = core.server.create_revocation_response(uri, "POST", body, oauth_headers)
-    if status == 200:
-        return _no_store(JsonResponse({}))
+    return _ClientCall(params=params, core=core, oauth_headers=oauth_headers, body=body)
+
+
+def _decoded(content: str | bytes | None) -> dict[str, Any]:
     try:
         data = json.loads(content or "{}")
     except ValueError:
-        data = {}
-    return oauth_error(data, basic_auth=_uses_basic_auth(request))
+        return {}
+    return data if isinstance(data, dict) else {}
