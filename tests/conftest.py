@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +33,19 @@ def memory_backend():
     backend.reset()
     yield backend
     backend.reset()
+
+
+def store_template_row(body: dict) -> Any:
+    """A template row as the importer stores it (enabled), without the lint gate: flow tests use ids under
+    reserved test TLDs that lint refuses as sync domains (DC1021)."""
+    import hashlib
+    import json
+
+    from django_domainconnect import models
+
+    return models.Template.objects.create(
+        provider_id=body["providerId"], service_id=body["serviceId"], provider_name=body["providerName"],
+        service_name=body["serviceName"], version=body.get("version", 1), body=body,
+        record_types=sorted({r["type"].upper() for r in body["records"]}),
+        content_hash=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -10,6 +9,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+
+from tests.conftest import store_template_row
 
 PROVIDER = "exampleservice.example"
 REDIRECT = "https://app.exampleservice.example/oauth/callback"
@@ -53,16 +54,8 @@ def _fresh_cache():
 
 @pytest.fixture
 def make_template(db):
-    from django_domainconnect import models
-
     def make(service_id: str = "web", **overrides: Any) -> Any:
-        body = template_body(service_id, **overrides)
-        return models.Template.objects.create(
-            provider_id=body["providerId"], service_id=body["serviceId"], provider_name=body["providerName"],
-            service_name=body["serviceName"], version=body.get("version", 1), body=body,
-            record_types=sorted({r["type"].upper() for r in body["records"]}),
-            content_hash=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
-        )
+        return store_template_row(template_body(service_id, **overrides))
 
     return make
 

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.conftest import store_template_row
 from tests.sync.helpers import template_body
 
 
 @pytest.fixture
 def make_template(db) -> Callable[..., Any]:
     """Store a template (enabled) the way the importer would; returns the model row."""
-    from django_domainconnect import models
-
     def make(service_id: str = "web", **overrides: Any) -> Any:
-        body = template_body(service_id, **overrides)
-        return models.Template.objects.create(
-            provider_id=body["providerId"], service_id=body["serviceId"], provider_name=body["providerName"],
-            service_name=body["serviceName"], version=body.get("version", 1), body=body,
-            record_types=sorted({r["type"].upper() for r in body["records"]}),
-            content_hash=hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
-        )
+        return store_template_row(template_body(service_id, **overrides))
 
     return make
 
