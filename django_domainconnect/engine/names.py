@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import idna
 
 from .errors import HostError
 
 MAX_LABEL = 63
 MAX_NAME = 253  # presentation length without the trailing dot (255 octets on the wire)
+
+# Plain ASCII host names (letters, digits, inner hyphens; underscores where allowed), at most 63 per label,
+# optional trailing dot. Explicit ASCII classes, no IGNORECASE: a case-folding match would let through
+# characters such as the Kelvin sign that lower-case to ASCII but are not ASCII.
+_LDH_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_LDHU_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+_LDH_NAME = re.compile(rf"(?:{_LDH_LABEL}\.)*{_LDH_LABEL}\.?")
+_LDHU_NAME = re.compile(rf"(?:{_LDHU_LABEL}\.)*{_LDHU_LABEL}\.?")
 
 
 def to_alabel_name(name: str, *, what: str = "name", allow_underscore: bool = False,
@@ -17,6 +27,30 @@ def to_alabel_name(name: str, *, what: str = "name", allow_underscore: bool = Fa
     ``allow_underscore`` admits RFC 8552 labels such as ``_dmarc``; ``allow_wildcard`` admits a leading
     ``*`` label. Each label is converted on its own so underscore and wildcard labels pass through.
     """
+    fast = _plain_ascii_name(name, allow_underscore)
+    if fast is not None:
+        return fast
+    return _to_alabel_name_slow(name, what=what, allow_underscore=allow_underscore, allow_wildcard=allow_wildcard)
+
+
+def _plain_ascii_name(name: str, allow_underscore: bool) -> str | None:
+    """``to_alabel_name`` for the common case, or ``None`` to take the full path.
+
+    Exact: a name the pattern matches passes every check of the full path (characters, no edge hyphen,
+    label length) and the full path would only lower-case it. A-labels (``xn--``) still need IDNA
+    validation, and a name over ``MAX_NAME`` needs the error message: both go the full path.
+    """
+    if not (_LDHU_NAME if allow_underscore else _LDH_NAME).fullmatch(name):
+        return None
+    low = name.lower()
+    if "xn--" in low:
+        return None
+    if low.endswith("."):
+        low = low[:-1]
+    return low if len(low) <= MAX_NAME else None
+
+
+def _to_alabel_name_slow(name: str, *, what: str, allow_underscore: bool, allow_wildcard: bool) -> str:
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in name):
         # Never strip silently: "example.com\n" or "off\r\n" is a malformed request, not the name inside it.
         raise HostError(f"{what} {name!r} contains whitespace or control characters")

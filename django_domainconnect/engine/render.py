@@ -7,6 +7,7 @@ raises an ``EngineError`` subclass naming the record index and field; nothing is
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.tokenizer
-from dns.rdtypes.ANY.TXT import TXT
 
 from . import spf
 from .conflicts import self_conflict
@@ -39,6 +39,9 @@ _UNDERSCORE_LABEL = re.compile(r"_[A-Za-z0-9-]{1,62}")
 _DIGITS = re.compile(r"[0-9]{1,5}")
 _DDD = re.compile(r"[0-9]{3}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0-255, no leading zero
+_CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_TTL_DIGITS = re.compile(r"[0-9]{1,10}")
 MAX_TXT_RDATA = 65535
 
 
@@ -92,19 +95,22 @@ class _Renderer:
         # Built-ins go last so a request parameter can never override them (§9.1.2).
         self.values = {**{k: str(v) for k, v in params.items()}, **builtin_values(self.domain, self.host)}
         self.apex = self.domain + "."
+        # Request values that are not dc-prop-values: checked once per value rather than per use, and with
+        # none (the usual request) no record needs scanning at all.
+        self.bad_values = {k for k, v in self.values.items() if k not in BUILTINS and not is_prop_value(v)}
 
     # -- variables ---------------------------------------------------------------------------------------
 
     def check_values(self, rec: TemplateRecord) -> None:
         """Every request value a record uses must be a dc-prop-value (§3); missing ones fail later."""
+        if not self.bad_values:
+            return
         for attr, key in STRING_FIELDS.items():
             raw = getattr(rec, attr)
-            if not isinstance(raw, str):
+            if not isinstance(raw, str) or "%" not in raw:  # no '%': no variable (most fields)
                 continue
             for name in find_variables(raw):
-                if name in BUILTINS or name not in self.values:
-                    continue
-                if not is_prop_value(self.values[name]):
+                if name in self.bad_values:
                     raise VariableError(
                         f"the value of '{name}' is not a valid property value (printable ASCII or RFC 1035"
                         " escapes only)", record_index=rec.index, field=key)
@@ -119,7 +125,7 @@ class _Renderer:
         text = (raw or "").strip()
         if text in ("", "@"):
             return self.fqdn + "."
-        for name in find_variables(text):
+        for name in find_variables(text) if "%" in text else ():
             value = self.values.get(name)
             if name in BUILTINS or value is None:
                 continue
@@ -177,7 +183,7 @@ class _Renderer:
                 text = self.sub(raw, rec, "ttl").strip()
             except VariableError:
                 text = ""
-            if re.fullmatch(r"[0-9]{1,10}", text):
+            if _TTL_DIGITS.fullmatch(text):
                 value = int(text)
         if value is None:
             value = self.policy.default_ttl
@@ -214,7 +220,7 @@ class _Renderer:
         chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)] or [b""]
         if sum(len(c) + 1 for c in chunks) > MAX_TXT_RDATA:
             raise RenderError("TXT data is longer than 65535 octets", record_index=rec.index, field="data")
-        return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+        return spf.quote_strings(chunks)
 
     def rdata(self, rtype: str, text: str, rec: TemplateRecord, field: str) -> dns.rdata.Rdata:
         """Parse presentation data with dnspython, refusing anything it would silently drop."""
@@ -280,8 +286,10 @@ class _Renderer:
         """Canonical A/AAAA data, parsed directly (as dnspython's rdata classes do, without a tokenizer)."""
         try:
             if rtype == "A":
+                if _CANONICAL_IPV4.fullmatch(text):
+                    return text  # what dnspython would give back: it accepts and writes exactly this form
                 return dns.ipv4.inet_ntoa(dns.ipv4.inet_aton(text))
-            return dns.ipv6.inet_ntoa(dns.ipv6.inet_aton(text))
+            return _canonical_ipv6(text)
         except (dns.exception.DNSException, ValueError) as exc:
             raise RenderError(f"'{text}' is not an IPv{4 if rtype == 'A' else 6} address ({exc})",
                               record_index=rec.index, field="pointsTo") from None
@@ -346,6 +354,13 @@ def _check_self_conflicts(rendered: list[RenderedRecord], apex: str) -> None:
                           code="self_conflict", record_index=second, field="host")
 
 
+@functools.lru_cache(maxsize=1024)
+def _canonical_ipv6(text: str) -> str:
+    """dnspython's canonical form of an IPv6 address (raises as it does). Cached: a pure function of the
+    text, and the few addresses a provider's templates point at recur in request after request."""
+    return dns.ipv6.inet_ntoa(dns.ipv6.inet_aton(text))
+
+
 def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:
     """dnspython drops everything after an unquoted ';' (a comment): refuse instead of truncating."""
     tok = dns.tokenizer.Tokenizer(text)
@@ -380,6 +395,8 @@ def _escape_quotes(value: str) -> str:
 
 def _unescape(text: str) -> bytes:
     """Octets of one character-string written with RFC 1035 escapes (\\DDD, \\X); other text as UTF-8."""
+    if "\\" not in text:
+        return text.encode("utf-8")  # no escape: the loop below would encode character by character
     out = bytearray()
     i = 0
     while i < len(text):

@@ -28,6 +28,11 @@ QUALIFIER_ORDER = "+?~-"
 _MODIFIER_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(\S*)")
 _MECHANISM_RE = re.compile(r"([+?~-]?)([A-Za-z][A-Za-z0-9]*)([:/]\S*)?")
 _SPF_START_RE = re.compile(r"v=spf1(?:\s|$)", re.IGNORECASE)
+# Printable ASCII except '"' and '\\': the octets dnspython writes as themselves inside a quoted string.
+_PLAIN_OCTETS = re.compile(rb'[\x20\x21\x23-\x5b\x5d-\x7e]*')
+# TXT presentation data as ``to_txt_data`` and dnspython write it for such octets: quoted strings of at most
+# 255 of them, one space apart. Parsing it is taking the text between the quotes.
+_PLAIN_TXT = re.compile(r'"[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}")*')
 
 
 class SpfSyntaxError(RenderError):
@@ -183,12 +188,30 @@ def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
 def to_txt_data(text: str) -> str:
     """Presentation-format TXT data, split into 255-octet strings (SPF readers join them without spaces)."""
     raw = text.encode("ascii")
-    chunks = [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
-    return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+    return quote_strings([raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""])
+
+
+def quote_strings(chunks: Sequence[bytes]) -> str:
+    """TXT presentation data of ``chunks`` (each at most 255 octets), exactly as dnspython's ``to_text`` writes it.
+
+    Chunks of printable ASCII without '"' or '\\' are written as they are, which is all dnspython does with
+    them; anything else (or an over-long chunk, which dnspython refuses) goes through dnspython itself.
+    """
+    if all(len(c) <= 255 and _PLAIN_OCTETS.fullmatch(c) for c in chunks) and chunks:
+        return " ".join(f'"{c.decode("ascii")}"' for c in chunks)
+    return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, list(chunks)).to_text()
 
 
 def txt_text(data: str) -> str | None:
     """The joined character-strings of TXT presentation data, or ``None`` when it does not parse."""
+    if _PLAIN_TXT.fullmatch(data):
+        # Quoted strings without escapes, one space apart: what dnspython parses them to (checked in
+        # tests/engine/test_fast_paths.py), without its tokenizer.
+        return data[1:-1].replace('" "', "")
+    return _txt_text_dnspython(data)
+
+
+def _txt_text_dnspython(data: str) -> str | None:
     try:
         rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, data)
     except (dns.exception.DNSException, ValueError):

@@ -47,6 +47,8 @@ def substitute(text: str, values: Mapping[str, str], *, field: str | None = None
     Names match case-sensitively (ARCHITECTURE.md). ``values`` must already hold the built-ins, which
     callers put last so a request parameter can never override them.
     """
+    if "%" not in text:
+        return text  # no variable to replace (most fields): skip the scan
     out: list[str] = []
     pos = 0
     for match in NAMED_VARIABLE_RE.finditer(text):

@@ -1,0 +1,156 @@
+"""Fast paths of the engine give exactly what the full paths give (issue 7: per-plan constant cost).
+
+Each fast path answers the common case without dnspython or idna and defers everything else to the full
+path; these properties compare both over inputs chosen to sit on the edges (case, IDN, underscores,
+wildcards, escapes, quotes, lengths around the limits).
+"""
+
+from __future__ import annotations
+
+import dns.exception
+import dns.ipv4
+import dns.rdataclass
+import dns.rdatatype
+import pytest
+from dns.rdtypes.ANY.TXT import TXT
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from django_domainconnect.engine import spf
+from django_domainconnect.engine.errors import HostError
+from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
+from django_domainconnect.engine.render import _CANONICAL_IPV4, _unescape
+from django_domainconnect.engine.variables import substitute
+
+# Pieces that put names on every edge of the fast pattern.
+NAME_PIECES = st.sampled_from([
+    "a", "Z", "0", "9", "-", "_", ".", "*", "xn--", "XN--", "xn--fa-hia", "ß", "é", "\u212a", " ", "\n", "\\",
+    "ab", "www", "A" * 63, "b" * 64, "%", "@",
+])
+NAMES = st.lists(NAME_PIECES, min_size=0, max_size=12).map("".join)
+LONG_NAMES = st.lists(st.sampled_from(["a" * 63, "b" * 62, "c"]), min_size=1, max_size=6).map(".".join).flatmap(
+    lambda n: st.sampled_from([n, n + ".", n.upper()]))
+
+
+def outcome(fn, *args, **kwargs):
+    try:
+        return ("ok", fn(*args, **kwargs))
+    except HostError as exc:
+        return ("error", exc.message)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(NAMES, LONG_NAMES), st.booleans(), st.booleans())
+@example("WWW.Example.COM.", False, False)
+@example("_dmarc.Mail", True, False)
+@example("_dmarc.mail", False, False)
+@example("*.example.com", False, True)
+@example("\u212aelvin.com", False, False)  # Kelvin sign lower-cases to ASCII "k": must take the IDNA path
+@example("xn--fa-hia.de", False, False)
+@example("xn--zz.de", False, False)  # invalid A-label: the full path's error
+@example("a-.com", False, False)
+@example(("a" * 63 + ".") * 4, False, False)  # 256 characters with the dot, 255 without: too long
+def test_to_alabel_name_equals_the_full_path(name, underscore, wildcard):
+    fast = outcome(to_alabel_name, name, what="host", allow_underscore=underscore, allow_wildcard=wildcard)
+    slow = outcome(_to_alabel_name_slow, name, what="host", allow_underscore=underscore, allow_wildcard=wildcard)
+    assert fast == slow
+    if _plain_ascii_name(name, underscore) is not None:  # the fast path answered: it must be a success
+        assert slow[0] == "ok"
+
+
+def test_the_fast_name_path_is_taken_for_plain_names():
+    assert _plain_ascii_name("WWW.Example.com.", False) == "www.example.com"
+    assert _plain_ascii_name("_dmarc", True) == "_dmarc"
+    assert _plain_ascii_name("_dmarc", False) is None
+    assert _plain_ascii_name("xn--fa-hia.de", False) is None
+
+
+# TXT data: quoted or bare strings over characters that matter to the tokenizer, joined in various ways.
+TXT_CHARS = st.sampled_from(['a', 'Z', ' ', '"', '\\', ';', '(', ')', '\t', '\n', 'é', '\x7f', '0', '=', '\\"'])
+TXT_STRING = st.one_of(
+    st.lists(TXT_CHARS, max_size=8).map("".join),
+    st.integers(250, 260).map(lambda n: "x" * n),
+)
+QUOTED_DATA = st.lists(TXT_STRING, min_size=1, max_size=4).flatmap(
+    lambda parts: st.sampled_from([" ", "  ", "", "\t"]).map(lambda sep: sep.join(f'"{p}"' for p in parts)))
+RAW_DATA = st.lists(TXT_CHARS, max_size=12).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(QUOTED_DATA, RAW_DATA, QUOTED_DATA.map(lambda d: d + " "), QUOTED_DATA.map(lambda d: " " + d)))
+@example('"v=spf1 include:x ~all"')
+@example('"hosting-verify=" "old"')
+@example('""')
+@example('"' + "x" * 255 + '"')
+@example('"' + "x" * 256 + '"')  # one octet too many: dnspython refuses it
+@example('"a" "b"')
+@example('"a""b"')
+@example('"a;b"')
+def test_txt_text_equals_dnspython(data):
+    assert spf.txt_text(data) == spf._txt_text_dnspython(data)
+
+
+OCTETS = st.lists(st.one_of(st.sampled_from([b'"', b"\\", b" ", b"a", b"~", b"\x7f", b"\x00", b"\xff", b"\x1f"]),
+                            st.integers(250, 256).map(lambda n: b"y" * n)), max_size=6).map(b"".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(OCTETS, min_size=1, max_size=4))
+@example([b""])
+@example([b"v=spf1 include:x ~all"])
+def test_quote_strings_equals_dnspython(chunks):
+    try:
+        expected = TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+    except ValueError:
+        with pytest.raises(ValueError):
+            spf.quote_strings(chunks)
+        return
+    assert spf.quote_strings(chunks) == expected
+
+
+def test_quote_strings_result_parses_back():
+    chunks = [b"a" * 255, b'say "hi"', b""]
+    assert spf.txt_text(spf.quote_strings(chunks)) == "".join(c.decode() for c in chunks)
+
+
+IPV4_TEXT = st.one_of(
+    st.lists(st.integers(0, 300).map(str), min_size=3, max_size=5).map(".".join),
+    st.lists(st.sampled_from(["0", "00", "01", "255", "256", "1", " ", "", "+1", "\u0661", "10"]),
+             min_size=1, max_size=5).map(".".join),
+)
+
+
+def canonical_ipv4(text):
+    try:
+        return dns.ipv4.inet_ntoa(dns.ipv4.inet_aton(text))
+    except (dns.exception.DNSException, ValueError):
+        return None
+
+
+@settings(max_examples=3000, deadline=None)
+@given(IPV4_TEXT)
+@example("192.0.2.10")
+@example("192.0.2.010")
+@example("0.0.0.0")
+@example("255.255.255.255")
+@example("1.2.3.\u0664")  # an Arabic-Indic digit: not an ASCII digit
+def test_canonical_ipv4_pattern_matches_only_what_dnspython_writes_back_unchanged(text):
+    if _CANONICAL_IPV4.fullmatch(text):
+        assert canonical_ipv4(text) == text
+    else:
+        assert canonical_ipv4(text) != text
+
+
+def _unescape_slow(text: str) -> bytes:
+    """The escape loop of ``_unescape`` run on every input (the reference for its no-backslash shortcut)."""
+    return b"".join(ch.encode("utf-8") for ch in text)
+
+
+@given(st.text(st.characters(blacklist_characters="\\", blacklist_categories=("Cs",)), max_size=40))
+def test_unescape_without_backslash_is_utf8(text):
+    assert _unescape(text) == _unescape_slow(text)
+
+
+@given(st.text(st.characters(blacklist_characters="%"), max_size=30))
+def test_substitute_without_percent_is_identity(text):
+    assert substitute(text, {}) == text
