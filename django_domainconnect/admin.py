@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from . import discovery_cache
 from .models import AppliedRecord, AppliedTemplate, AuditEvent, Template, TemplateVersion
 from .template_store import Prepared, prepare, store_prepared
 
@@ -186,6 +187,7 @@ class TemplateAdmin(admin.ModelAdmin):
     def enable_templates(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         refused = queryset.filter(has_errors=True).count()
         done = queryset.filter(has_errors=False).update(enabled=True)
+        discovery_cache.templates_changed()  # update() sends no post_save
         self.message_user(request, _("%(n)d template(s) enabled.") % {"n": done}, messages.SUCCESS)
         if refused:
             self.message_user(request, _("%(n)d template(s) have lint errors and stay disabled.") % {"n": refused},
@@ -195,6 +197,7 @@ class TemplateAdmin(admin.ModelAdmin):
     def disable_templates(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         # "staff": a later re-import that fixes lint errors must not switch a template staff turned off back on.
         done = queryset.update(enabled=False, disabled_reason="staff")
+        discovery_cache.templates_changed()  # update() sends no post_save
         self.message_user(request, _("%(n)d template(s) disabled.") % {"n": done}, messages.SUCCESS)
 
 

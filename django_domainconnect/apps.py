@@ -10,9 +10,11 @@ class DomainConnectConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import auditlog, checks, security_checks
+        from . import auditlog, checks, discovery_cache, security_checks
 
         checks.register()
         security_checks.register()
         # Log committed audit rows from every entry point (views, API, management commands, host code).
         auditlog.connect()
+        # Cached template-query answers go stale with every template change.
+        discovery_cache.connect()

@@ -166,6 +166,10 @@ def check_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout >= 0):
         out.append(checks.Error(f"LOCK_TIMEOUT = {timeout!r} must be a number of seconds >= 0.",
                                 id="domainconnect.E012", hint="e.g. 10; 0 waits for the zone lock forever."))
+    cache_timeout = _get("DISCOVERY_CACHE_TIMEOUT")
+    if not (isinstance(cache_timeout, int) and not isinstance(cache_timeout, bool) and cache_timeout >= 0):
+        out.append(checks.Error(f"DISCOVERY_CACHE_TIMEOUT = {cache_timeout!r} must be a whole number of seconds >= 0.",
+                                id="domainconnect.E012", hint="e.g. 30; 0 turns the discovery cache off."))
     for key in ("NAME_SERVERS", "DNS_NAMESERVERS"):
         value = _get(key)
         if value is not None and not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):

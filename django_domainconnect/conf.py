@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "NAME_SERVERS": None,  # list; default: backend.nameservers(zone)
     "WIDTH": 750,
     "HEIGHT": 750,
+    # Seconds the settings and template-query answers stay in the default cache (0 = off); see
+    # django_domainconnect/discovery_cache.py and docs/performance.md.
+    "DISCOVERY_CACHE_TIMEOUT": 30,
     # The host's zones.
     "BACKEND": "django_domainconnect.backends.memory.MemoryBackend",
     "BACKEND_OPTIONS": {},

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 
+from . import discovery_cache
 from .engine.abnf import is_dc_id
 from .engine.lint import lint_template, template_files
 from .engine.template import load_template
@@ -242,6 +243,8 @@ def store_prepared(prepared: list[Prepared], *, dry_run: bool = False,
                             source=t.source, changes=template_changes(old, t.body))
             for t, old, _p in versions
         ], batch_size=500)
+        if to_create or to_update:
+            discovery_cache.templates_changed()  # bulk writes send no post_save
     return results
 
 

@@ -17,6 +17,15 @@ def corpus_files() -> list[Path]:
     return sorted(CORPUS_DIR.glob("*.json")) if CORPUS_DIR.is_dir() else []
 
 
+@pytest.fixture(autouse=True)
+def _fresh_default_cache() -> None:
+    """Every test starts with an empty default cache (tests/settings.py: LocMemCache): discovery answers,
+    rate-limit counters and keys cached by one test must not decide another's outcome."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():

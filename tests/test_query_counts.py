@@ -40,7 +40,10 @@ SMALL, LARGE = 10, 2_000
 
 @pytest.fixture(autouse=True)
 def registrar_backend(settings: Any) -> None:
-    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend"}
+    # The discovery cache is off: these tests count what a request costs when it reaches the database
+    # (tests/test_discovery_cache.py counts the cached answers: no query at all).
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend",
+                              "DISCOVERY_CACHE_TIMEOUT": 0}
 
 
 @pytest.fixture

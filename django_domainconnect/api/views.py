@@ -14,6 +14,7 @@ from django.apps import apps
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from .. import discovery_cache
 from ..backends import get_backend
 from ..conf import dc_settings
 from ..engine.errors import EngineError
@@ -56,9 +57,8 @@ def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
         name = normalize_domain(domain)
     except EngineError:
         return _not_found("This domain is not hosted here.")
-    backend = get_backend()
-    zone = backend.get_zone(name)
-    if zone is None or not zone.active:
+    zone_fields = discovery_cache.zone_answer(name, lambda: _zone_fields(name))
+    if zone_fields is None:
         return _not_found("This domain is not hosted here.")
     body: dict[str, Any] = {
         "providerId": dc_settings.PROVIDER_ID,
@@ -72,21 +72,40 @@ def settings_view(request: HttpRequest, domain: str) -> JsonResponse:
     # Draft Table 5: without urlAsyncUX a provider does not offer the async flow — so only with its sub-app.
     if apps.is_installed("django_domainconnect.oauth"):
         body["urlAsyncUX"] = dc_settings.ASYNC_UX_URL
+    body.update(zone_fields)
+    return _json(body)
+
+
+def _zone_fields(name: str) -> dict[str, Any] | None:
+    """What the backend adds to the settings document for zone ``name``; ``None`` when not hosted here.
+    Only this part is cached: the rest comes from settings, read afresh on every request."""
+    backend = get_backend()
+    zone = backend.get_zone(name)
+    if zone is None or not zone.active:
+        return None
+    fields: dict[str, Any] = {}
     control_panel = backend.control_panel_url(zone)
     if control_panel:
-        body["urlControlPanel"] = control_panel
+        fields["urlControlPanel"] = control_panel
     nameservers = backend.nameservers(zone)
     if nameservers:
-        body["nameServers"] = list(nameservers)
-    return _json(body)
+        fields["nameServers"] = list(nameservers)
+    return fields
 
 
 @read_only
 def template_view(request: HttpRequest, provider_id: str, service_id: str) -> JsonResponse:
     """``GET v2/domainTemplates/providers/<pid>/services/<sid>``: 200 + version when supported, else 404."""
+    answer = discovery_cache.template_answer(provider_id, service_id,
+                                             lambda: _supported_template(provider_id, service_id))
+    if answer is None:
+        return _not_found("This template is not supported.")
+    return _json(answer)
+
+
+def _supported_template(provider_id: str, service_id: str) -> dict[str, Any] | None:
     try:
         template = find_template(provider_id, service_id)
     except TemplateNotFound:
-        return _not_found("This template is not supported.")
-    return _json({"providerId": template.provider_id, "serviceId": template.service_id,
-                  "version": template.version})
+        return None
+    return {"providerId": template.provider_id, "serviceId": template.service_id, "version": template.version}

@@ -8,3 +8,8 @@ class RegistrarConfig(AppConfig):
 
     name = "registrar"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()
