@@ -180,6 +180,11 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=1_000)
     parser.add_argument("--shape", choices=["plain", "instances", "ns"], default="plain",
                         help="zone shape: 'instances' puts half of each zone in applied-template state")
+    parser.add_argument("--cache", default="locmem",
+                        help="the server's default cache: 'locmem' (per worker) or a redis:// URL (shared), "
+                             "e.g. redis://127.0.0.1:6379/15")
+    parser.add_argument("--discovery-cache", type=int, default=30,
+                        help="DISCOVERY_CACHE_TIMEOUT in seconds; 0 sends every discovery request to the database")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
@@ -193,6 +198,8 @@ def main() -> None:
         "DATABASE_URL": args.database_url,
         "DJANGO_DEBUG": "0",
         "DOMAINCONNECT_BASE_URL": f"http://127.0.0.1:{args.port}",
+        "BENCH_CACHE": args.cache,
+        "BENCH_DISCOVERY_CACHE_TIMEOUT": str(args.discovery_cache),
     }
     load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     recreate_database(args.database_url)
@@ -260,7 +267,8 @@ def main() -> None:
     ceiling = results[0].rps
     print(f"\nload generator: {client}, {args.connections} connections (1 for applies), {args.rounds} rounds of "
           f"{args.duration / args.rounds:.0f} s per endpoint (best round shown); gunicorn {args.workers} sync "
-          f"workers; PostgreSQL; load average before the run {load_before}")
+          f"workers; PostgreSQL; cache {args.cache}, DISCOVERY_CACHE_TIMEOUT {args.discovery_cache}; "
+          f"load average before the run {load_before}")
     print("| endpoint | req/s | % of ceiling | p50 ms | p99 ms | requests | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:

@@ -20,7 +20,21 @@ DATABASES = {
     # One connection per gunicorn worker, kept open as a production site would.
     "default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)
 }
-DOMAINCONNECT = {**DOMAINCONNECT, "BASE_URL": os.environ.get("DOMAINCONNECT_BASE_URL", "http://127.0.0.1:8000")}
+DOMAINCONNECT = {
+    **DOMAINCONNECT,
+    "BASE_URL": os.environ.get("DOMAINCONNECT_BASE_URL", "http://127.0.0.1:8000"),
+    # The benchmark sends hundreds of applies a minute with one token: it measures the work, not the limiter.
+    "RATE_LIMITS": None,
+    # http.py --discovery-cache 0 measures the uncached answers (every request reaches the database).
+    "DISCOVERY_CACHE_TIMEOUT": int(os.environ.get("BENCH_DISCOVERY_CACHE_TIMEOUT", "30")),
+}
+# http.py --cache: "locmem" (Django's default, one cache per worker) or a redis:// URL (shared, as in
+# registrar_site.settings_production).
+if os.environ.get("BENCH_CACHE", "locmem").startswith("redis://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["BENCH_CACHE"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Each apply logs one INFO line in the example project; the benchmark measures the work, not the console.
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "WARNING"}}
