@@ -12,8 +12,10 @@ zone or only what ``names_needed`` covers (plus the names of the instances passe
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from . import spf
 from .conflicts import is_protected, same_owner_reason, self_conflict, subtree_reason
@@ -359,7 +361,7 @@ def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
     for rr in rendered:
         for attr in STRING_FIELDS:
             raw = getattr(rr.source, attr, None)
-            if isinstance(raw, str):
+            if isinstance(raw, str) and "%" in raw:  # no '%': no variable (most fields)
                 names.update(find_variables(raw))
     return names - BUILTINS
 
@@ -375,6 +377,53 @@ def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
     return NameScope(frozenset(names), frozenset(subtrees))
 
 
+class _RenderMemo(threading.local):
+    """The records ``names_needed`` rendered, for the ``plan_apply`` that follows it (per thread, used once).
+
+    A request asks for the scope, fetches those records, then plans with the same arguments: rendering (and
+    validating) the template twice would double the constant cost of a small plan.
+    """
+
+    key: tuple[Any, ...] | None = None
+    rendered: list[RenderedRecord] = []
+    scope: NameScope | None = None
+
+
+_memo = _RenderMemo()
+
+
+def _render_key(template: Template, domain: str, host: str, params: Mapping[str, str],
+                group_ids: Iterable[str] | None, policy: Policy) -> tuple[Any, ...]:
+    """What rendering depends on: the template (frozen; compared by identity first, and equal templates
+    render alike), the values as rendering reads them (``str``), the groups as a set (membership alone
+    selects records) and the policy (TTL bounds)."""
+    return (template, domain, host, tuple((k, str(v)) for k, v in params.items()),
+            frozenset(g for g in (group_ids or ()) if g), policy)
+
+
+def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
+                       groups: list[str], policy: Policy) -> tuple[list[RenderedRecord], NameScope | None]:
+    """``render_records`` under ``policy`` and the scope of the result (``None``: compute it), reusing what
+    ``names_needed`` rendered just before with the same arguments when that is exact.
+
+    ``names_needed`` renders under a policy that only adds every type and apex CNAMEs. When that render
+    succeeded, the strict one gives the same records unless a type is unsupported or a CNAME lands at the
+    apex; then it raises, and rendering again under ``policy`` raises exactly that error.
+    """
+    key, rendered, scope = _memo.key, _memo.rendered, _memo.scope
+    _memo.key, _memo.rendered, _memo.scope = None, [], None  # used once: a later plan renders afresh
+    if (key is not None and key == _render_key(template, domain, host, params, groups, policy)
+            and all(rr.source.type.upper() in policy.supported_types for rr in rendered)
+            and (policy.allow_apex_cname or not _has_apex_cname(rendered, normalize_domain(domain) + "."))):
+        return rendered, scope
+    return render_records(template, domain=domain, host=host, params=params, group_ids=groups or None,
+                          policy=policy), None
+
+
+def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
+    return any(rr.record is not None and rr.record.type == "CNAME" and rr.record.name == apex for rr in rendered)
+
+
 def names_needed(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                  group_ids: Iterable[str] | None = None, policy: Policy | None = None) -> NameScope:
     """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
@@ -383,9 +432,13 @@ def names_needed(template: Template, *, domain: str, host: str = "", params: Map
     # the policy will reject later (plan_apply reports those).
     base = policy or _DEFAULT_POLICY
     permissive = replace(base, supported_types=base.supported_types | template.record_types, allow_apex_cname=True)
+    _memo.key = None
     rendered = render_records(template, domain=domain, host=host, params=params, group_ids=group_ids,
                               policy=permissive)
-    return _scope_of(rendered, normalize_domain(domain) + ".")
+    scope = _scope_of(rendered, normalize_domain(domain) + ".")
+    _memo.key = _render_key(template, domain, host, params, group_ids, base)
+    _memo.rendered, _memo.scope = rendered, scope
+    return scope
 
 
 def instance_scope(instances: Iterable[AppliedInstance]) -> NameScope:
@@ -399,12 +452,11 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
     groups = sorted({g for g in (group_ids or ()) if g})
-    rendered = render_records(template, domain=domain, host=host, params=params, group_ids=groups or None,
-                              policy=policy)
+    rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy)
     domain_n, host_n = normalize_domain(domain), normalize_host(host)
     apex = domain_n + "."
     instances = tuple(instances)
-    seen = _scope_of(rendered, apex)
+    seen = seen_or_none or _scope_of(rendered, apex)
     index = ZoneIndex(zone, apex, seen)
 
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
@@ -471,10 +523,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT.
         probe = rr.record or Record(rr.owner, "TXT", 0, "")
         for old in index.at(probe.name):
-            if old.key() in own_keys:
-                continue
-            if old.key() in new_by_key:
-                continue  # the same record is no conflict (the add loop below decides about its TTL)
+            old_key = old.key()
+            if old_key in own_keys or old_key in new_by_key:
+                continue  # the template's own, or the same record: no conflict (the add loop decides its TTL)
             if rr.record is None and old.type == "TXT":
                 continue  # the SPF merge below decides about TXT records at an SPFM owner
             reason = same_owner_reason(probe, old, txt_mode=rr.source.txt_conflict_matching_mode,

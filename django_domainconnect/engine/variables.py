@@ -16,6 +16,7 @@ NAMED_VARIABLE_RE = re.compile(r"%([A-Za-z0-9_-]+)%")
 BUILTINS = frozenset({"host", "domain", "fqdn"})
 # dc-prop-value: printable ASCII and space, or RFC 1035 escapes (\DDD or \ + printable non-digit).
 PROP_VALUE_RE = re.compile(r'(?:[\x20-\x5b\x5d-\x7e]|\\[0-9]{3}|\\[\x21-\x2f\x3a-\x7e])*')
+_DDD_ESCAPE_RE = re.compile(r"\\([0-9]{3})")
 
 
 def find_variables(text: str) -> list[str]:
@@ -32,7 +33,7 @@ def is_prop_value(value: str) -> bool:
     """Whether ``value`` is a valid dc-prop-value (§3); escapes like ``\\256`` are checked for range."""
     if PROP_VALUE_RE.fullmatch(value) is None:
         return False
-    return all(int(d) <= 255 for d in re.findall(r"\\([0-9]{3})", value))
+    return "\\" not in value or all(int(d) <= 255 for d in _DDD_ESCAPE_RE.findall(value))
 
 
 def builtin_values(domain: str, host: str) -> dict[str, str]:
