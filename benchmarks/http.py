@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/http.py [--database-url postgres://postgres@127.0.0.1:5432/dc_bench]
                                         [--duration 12] [--rounds 3] [--connections 4] [--client auto|wrk|python]
+                                        [--cache locmem|redis://…] [--local-discovery] [--discovery-cache 30]
+                                        [--shape plain|instances|ns]
 
 Creates (drops and re-creates) the benchmark database, seeds it with a 10-record and a 100,000-record zone
 plus 1,000 templates and async-API tokens (``bench_site/seed.py``), starts gunicorn on 127.0.0.1, and
@@ -11,6 +13,8 @@ with a Bearer token and force=1; every call re-plans under the zone lock and rew
 state) on both zones. The load generator is ``wrk`` when installed (Debian package ``wrk``), else a small
 threaded keep-alive client; every run is bounded in time (``--duration`` per endpoint, split into
 ``--rounds`` turns; each endpoint's best round is reported) and the server is stopped at the end.
+Discovery answers come from the discovery cache (``DISCOVERY_CACHE_TIMEOUT``, on by default) after the
+warm-up request; ``--discovery-cache 0`` measures the database path every time. Rate limits are off.
 """
 
 from __future__ import annotations
@@ -185,6 +189,8 @@ def main() -> None:
                              "e.g. redis://127.0.0.1:6379/15")
     parser.add_argument("--discovery-cache", type=int, default=30,
                         help="DISCOVERY_CACHE_TIMEOUT in seconds; 0 sends every discovery request to the database")
+    parser.add_argument("--local-discovery", action="store_true",
+                        help="DISCOVERY_CACHE in a per-worker local-memory alias beside the --cache default")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
@@ -200,6 +206,7 @@ def main() -> None:
         "DOMAINCONNECT_BASE_URL": f"http://127.0.0.1:{args.port}",
         "BENCH_CACHE": args.cache,
         "BENCH_DISCOVERY_CACHE_TIMEOUT": str(args.discovery_cache),
+        "BENCH_LOCAL_DISCOVERY": "1" if args.local_discovery else "0",
     }
     load_before = " ".join(Path("/proc/loadavg").read_text().split()[:3]) if Path("/proc/loadavg").exists() else "?"
     recreate_database(args.database_url)
@@ -267,7 +274,8 @@ def main() -> None:
     ceiling = results[0].rps
     print(f"\nload generator: {client}, {args.connections} connections (1 for applies), {args.rounds} rounds of "
           f"{args.duration / args.rounds:.0f} s per endpoint (best round shown); gunicorn {args.workers} sync "
-          f"workers; PostgreSQL; cache {args.cache}, DISCOVERY_CACHE_TIMEOUT {args.discovery_cache}; "
+          f"workers; PostgreSQL; cache {args.cache}, DISCOVERY_CACHE_TIMEOUT {args.discovery_cache}"
+          f"{' in a local alias' if args.local_discovery else ''}; "
           f"load average before the run {load_before}")
     print("| endpoint | req/s | % of ceiling | p50 ms | p99 ms | requests | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -170,6 +170,10 @@ def check_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     if not (isinstance(cache_timeout, int) and not isinstance(cache_timeout, bool) and cache_timeout >= 0):
         out.append(checks.Error(f"DISCOVERY_CACHE_TIMEOUT = {cache_timeout!r} must be a whole number of seconds >= 0.",
                                 id="domainconnect.E012", hint="e.g. 30; 0 turns the discovery cache off."))
+    alias = _get("DISCOVERY_CACHE")
+    if alias not in getattr(settings, "CACHES", {"default": {}}):
+        out.append(checks.Error(f"DISCOVERY_CACHE = {alias!r} is not an alias in CACHES.", id="domainconnect.E012",
+                                hint="Use 'default' or add the alias to CACHES (docs/operations.md#discovery-cache)."))
     for key in ("NAME_SERVERS", "DNS_NAMESERVERS"):
         value = _get(key)
         if value is not None and not (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     # Seconds the settings and template-query answers stay in the default cache (0 = off); see
     # django_domainconnect/discovery_cache.py and docs/performance.md.
     "DISCOVERY_CACHE_TIMEOUT": 30,
+    "DISCOVERY_CACHE": "default",  # the alias in CACHES
     # The host's zones.
     "BACKEND": "django_domainconnect.backends.memory.MemoryBackend",
     "BACKEND_OPTIONS": {},

@@ -3,7 +3,8 @@
 Service Providers ask both before every link they build, so they are the app's hottest requests, and
 their answers change rarely. Without a cache each costs one or two database round trips, which on a
 typical stack is most of the request (docs/performance.md). Answers are kept in Django's default cache
-for ``DISCOVERY_CACHE_TIMEOUT`` seconds (0 turns the cache off).
+for ``DISCOVERY_CACHE_TIMEOUT`` seconds (0 turns the cache off), in the cache alias ``DISCOVERY_CACHE``
+("default").
 
 Only discovery reads from here: the apply flows always look the zone and the template up afresh, so a
 stale answer can at worst tell a Service Provider for a few seconds that something is (not) supported.
@@ -16,7 +17,8 @@ stale answer can at worst tell a Service Provider for a few seconds that somethi
 
 With a per-process cache (``LocMemCache``, Django's default) invalidation reaches only the process that
 made the change; other workers see it when the timeout expires. A shared cache (Redis, Memcached) makes
-it immediate everywhere.
+it immediate everywhere; a local-memory alias for discovery beside a shared default cache trades that for
+speed (no network round trip per answer; docs/operations.md#discovery-cache).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.db import transaction
 
 from .conf import dc_settings
@@ -46,6 +48,10 @@ def _timeout() -> int:
     return max(0, int(dc_settings.DISCOVERY_CACHE_TIMEOUT or 0))
 
 
+def _cache() -> BaseCache:
+    return caches[dc_settings.DISCOVERY_CACHE]
+
+
 def _key(kind: str, *parts: str) -> str:
     # Hashed: domain names and ids may hold characters or lengths memcached refuses in keys.
     digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
@@ -59,7 +65,7 @@ def zone_answer(domain: str, compute: Callable[[], T]) -> T:
         return compute()
     key = _key("zone", domain)
     try:
-        found = cache.get(key, _MISSING)
+        found = _cache().get(key, _MISSING)
     except Exception:  # noqa: BLE001 - a broken cache must not take discovery down: answer uncached
         _warn_unavailable()
         return compute()
@@ -78,7 +84,7 @@ def forget_zone(domain: str) -> None:
     except EngineError:
         return  # never a valid zone name, so never cached
     try:
-        cache.delete(_key("zone", name))
+        _cache().delete(_key("zone", name))
     except Exception:  # noqa: BLE001 - the host's change has happened; the answer expires at the timeout
         _warn_unavailable()
 
@@ -91,12 +97,12 @@ def template_answer(provider_id: str, service_id: str, compute: Callable[[], T])
     key = _key("template", provider_id, service_id)
     try:
         # One round trip for both: the generation and the answer stored with the generation it was read under.
-        found: dict[str, Any] = cache.get_many([TEMPLATE_GENERATION_KEY, key])
+        found: dict[str, Any] = _cache().get_many([TEMPLATE_GENERATION_KEY, key])
         generation = found.get(TEMPLATE_GENERATION_KEY)
         if generation is None:
             # add(): if another process just started a generation, keep theirs (read back below).
-            cache.add(TEMPLATE_GENERATION_KEY, uuid.uuid4().hex, None)
-            generation = cache.get(TEMPLATE_GENERATION_KEY)
+            _cache().add(TEMPLATE_GENERATION_KEY, uuid.uuid4().hex, None)
+            generation = _cache().get(TEMPLATE_GENERATION_KEY)
     except Exception:  # noqa: BLE001 - a broken cache must not take discovery down: answer uncached
         _warn_unavailable()
         return compute()
@@ -118,20 +124,21 @@ def templates_changed() -> None:
 
 def _new_generation() -> None:
     try:
-        cache.set(TEMPLATE_GENERATION_KEY, uuid.uuid4().hex, None)
+        _cache().set(TEMPLATE_GENERATION_KEY, uuid.uuid4().hex, None)
     except Exception:  # noqa: BLE001 - the change itself has committed; the cache catches up at the timeout
         _warn_unavailable()
 
 
 def _store(key: str, value: Any, timeout: int) -> None:
     try:
-        cache.set(key, value, timeout)
+        _cache().set(key, value, timeout)
     except Exception:  # noqa: BLE001 - the answer is still right, only not cached
         _warn_unavailable()
 
 
 def _warn_unavailable() -> None:
-    logger.warning("the default cache is unavailable: discovery answers are computed without it", exc_info=True)
+    logger.warning("the cache %r is unavailable: discovery answers are computed without it",
+                   dc_settings.DISCOVERY_CACHE, exc_info=True)
 
 
 def connect() -> None:

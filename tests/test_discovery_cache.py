@@ -183,13 +183,35 @@ def test_keys_are_short_and_safe_for_memcached() -> None:
     assert len(key) < 100 and key.isascii() and " " not in key
 
 
-def test_a_bad_timeout_is_reported_by_the_system_checks(settings: Any) -> None:
+def test_a_bad_timeout_or_alias_is_reported_by_the_system_checks(settings: Any) -> None:
     from django_domainconnect.checks import check_policy
 
+    def flagged() -> set[str]:
+        return {key for m in check_policy() for key in ("DISCOVERY_CACHE_TIMEOUT", "DISCOVERY_CACHE =")
+                if key in m.msg}
+
     settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE_TIMEOUT": "30s"}
-    assert any("DISCOVERY_CACHE_TIMEOUT" in m.msg for m in check_policy())
-    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE_TIMEOUT": 30}
-    assert not any("DISCOVERY_CACHE_TIMEOUT" in m.msg for m in check_policy())
+    assert flagged() == {"DISCOVERY_CACHE_TIMEOUT"}
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE_TIMEOUT": 30, "DISCOVERY_CACHE": "nope"}
+    assert flagged() == {"DISCOVERY_CACHE ="}
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE": "default"}
+    assert flagged() == set()
+
+
+def test_answers_go_to_the_configured_cache_alias(client: Any, settings: Any) -> None:
+    from django.core.cache import caches
+
+    from django_domainconnect.backends import get_backend
+
+    settings.CACHES = {**settings.CACHES, "discovery": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                        "LOCATION": "discovery-test"}}
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE": "discovery",
+                              "DISCOVERY_CACHE_TIMEOUT": 30}
+    get_backend().add_zone("example.com", owners=["alice"])  # the backend is rebuilt when DOMAINCONNECT changes
+    caches["discovery"].clear()
+    assert client.get("/v2/example.com/settings").status_code == 200
+    key = discovery_cache._key("zone", "example.com")
+    assert caches["discovery"].get(key) is not None and cache.get(key) is None
 
 
 def test_a_broken_cache_never_breaks_discovery(client: Any, cached: None, zone: Any, template: Template,

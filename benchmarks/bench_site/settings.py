@@ -35,6 +35,10 @@ if os.environ.get("BENCH_CACHE", "locmem").startswith("redis://"):
                           "LOCATION": os.environ["BENCH_CACHE"]}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# http.py --local-discovery: discovery answers in a per-worker alias beside the (shared) default cache.
+if os.environ.get("BENCH_LOCAL_DISCOVERY") == "1":
+    CACHES["discovery"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "discovery"}
+    DOMAINCONNECT["DISCOVERY_CACHE"] = "discovery"
 # Each apply logs one INFO line in the example project; the benchmark measures the work, not the console.
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "WARNING"}}
