@@ -8,6 +8,7 @@ terms raises ``SpfLimitError`` so the planner can treat it as a conflict instead
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,10 @@ class Term:
         return f"{self.qualifier}{self.name}{self.value}"
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_term(token: str) -> Term:
+    """One SPF term (raises ``SpfSyntaxError``). Cached: a pure function of the token, and a template's own
+    rules (and the records they were merged into) come back with every apply."""
     if not token.isascii() or not token.isprintable():
         raise SpfSyntaxError(f"'{token}' has characters SPF does not allow (use A-labels for IDNs)")
     modifier = _MODIFIER_RE.fullmatch(token)

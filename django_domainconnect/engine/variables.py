@@ -31,9 +31,12 @@ def has_unterminated_variable(text: str) -> bool:
 
 def is_prop_value(value: str) -> bool:
     """Whether ``value`` is a valid dc-prop-value (§3); escapes like ``\\256`` are checked for range."""
+    if "\\" not in value:
+        # Without escapes the pattern asks for characters 0x20-0x7E only: exactly printable ASCII.
+        return value.isascii() and value.isprintable()
     if PROP_VALUE_RE.fullmatch(value) is None:
         return False
-    return "\\" not in value or all(int(d) <= 255 for d in _DDD_ESCAPE_RE.findall(value))
+    return all(int(d) <= 255 for d in _DDD_ESCAPE_RE.findall(value))
 
 
 def builtin_values(domain: str, host: str) -> dict[str, str]:

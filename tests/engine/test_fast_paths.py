@@ -7,6 +7,8 @@ wildcards, escapes, quotes, lengths around the limits).
 
 from __future__ import annotations
 
+import re
+
 import dns.exception
 import dns.ipv4
 import dns.rdataclass
@@ -19,8 +21,10 @@ from hypothesis import strategies as st
 from django_domainconnect.engine import spf
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
-from django_domainconnect.engine.render import _CANONICAL_IPV4, _unescape
-from django_domainconnect.engine.variables import substitute
+from django_domainconnect.engine.plan import _template_vars
+from django_domainconnect.engine.render import _CANONICAL_IPV4, RenderedRecord, _bad_values, _unescape
+from django_domainconnect.engine.types import TemplateRecord
+from django_domainconnect.engine.variables import BUILTINS, PROP_VALUE_RE, find_variables, is_prop_value, substitute
 
 # Pieces that put names on every edge of the fast pattern.
 NAME_PIECES = st.sampled_from([
@@ -154,3 +158,49 @@ def test_unescape_without_backslash_is_utf8(text):
 @given(st.text(st.characters(blacklist_characters="%"), max_size=30))
 def test_substitute_without_percent_is_identity(text):
     assert substitute(text, {}) == text
+
+
+# Request values: printable text with escapes, broken escapes and characters that are never allowed.
+VALUE_PIECES = st.sampled_from(["a", " ", "\\", "\\1", "\\12", "\\123", "\\255", "\\256", "\\\\", "\\ ", '\\"',
+                                "0", "9", "%", "é", "\t", "\x7f", "~"])
+VALUES = st.dictionaries(st.sampled_from(["a", "b", "c", "domain", "host", "fqdn"]),
+                         st.lists(VALUE_PIECES, max_size=6).map("".join), max_size=5)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(VALUES)
+@example({"a": "x\\", "b": "123"})  # a dangling backslash must not borrow the next value's digits
+@example({"a": "\\25", "b": "5"})
+@example({"domain": "\t", "a": "ok"})  # built-ins are not request values
+def test_bad_values_equal_a_check_of_each_value(values):
+    expected = {k for k, v in values.items() if k not in BUILTINS and not is_prop_value(v)}
+    assert _bad_values(values) == expected
+
+
+def is_prop_value_by_pattern(value: str) -> bool:
+    """The definition: the dc-prop-value pattern, then the range of every \\DDD escape."""
+    return PROP_VALUE_RE.fullmatch(value) is not None and all(
+        int(d) <= 255 for d in re.findall(r"\\([0-9]{3})", value))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.lists(VALUE_PIECES, max_size=8).map("".join), st.text(max_size=12)))
+@example("\x7f")
+@example("\x1f")
+@example("\u00a0")  # printable, but not ASCII
+def test_is_prop_value_equals_its_pattern(value):
+    assert is_prop_value(value) == is_prop_value_by_pattern(value)
+
+
+FIELD_TEXT = st.lists(st.sampled_from(["%", "a", "%a%", "%host%", "%b-c%", "x", "\n", "%%", "_", "%é%"]),
+                      max_size=6).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.tuples(FIELD_TEXT, FIELD_TEXT, st.one_of(st.none(), FIELD_TEXT)), min_size=1, max_size=4))
+def test_template_vars_equal_a_scan_of_each_field(fields):
+    rendered = [RenderedRecord(None, TemplateRecord(index=i, type="TXT", host=host, data=data, points_to=points_to))
+                for i, (host, data, points_to) in enumerate(fields)]
+    expected = {name for host, data, points_to in fields for text in (host, data, points_to) if text is not None
+                for name in find_variables(text)} - BUILTINS
+    assert _template_vars(rendered) == expected
