@@ -542,7 +542,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                                        txt_prefix=rr.source.txt_conflict_matching_prefix)
             if reason:
                 displace(old, reason, rr.record)
-        for old in index.delegations_above(probe.name):
+        for old in index.delegations_above(probe.name) if index.delegations else ():
             if old.key() not in own_keys:
                 displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
         if probe.type == "NS":

@@ -192,6 +192,8 @@ def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
 def to_txt_data(text: str) -> str:
     """Presentation-format TXT data, split into 255-octet strings (SPF readers join them without spaces)."""
     raw = text.encode("ascii")
+    if len(raw) <= 255 and _PLAIN_OCTETS.fullmatch(raw):
+        return f'"{text}"'  # one plain string: what quote_strings would write, without the chunking
     return quote_strings([raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""])
 
 

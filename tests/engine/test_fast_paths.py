@@ -19,11 +19,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from django_domainconnect.engine import spf
+from django_domainconnect.engine.conflicts import same_owner_reason
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
 from django_domainconnect.engine.plan import _template_vars
 from django_domainconnect.engine.render import _CANONICAL_IPV4, RenderedRecord, _bad_values, _unescape
-from django_domainconnect.engine.types import TemplateRecord
+from django_domainconnect.engine.types import Record, TemplateRecord
 from django_domainconnect.engine.variables import BUILTINS, PROP_VALUE_RE, find_variables, is_prop_value, substitute
 
 # Pieces that put names on every edge of the fast pattern.
@@ -204,3 +205,25 @@ def test_template_vars_equal_a_scan_of_each_field(fields):
     expected = {name for host, data, points_to in fields for text in (host, data, points_to) if text is not None
                 for name in find_variables(text)} - BUILTINS
     assert _template_vars(rendered) == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=20),
+                 st.integers(250, 600).map(lambda n: "v=spf1 " + "a" * n)))
+@example('v=spf1 include:"x" ~all')
+def test_to_txt_data_equals_dnspython(text):
+    raw = text.encode("ascii")
+    chunks = [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
+    assert spf.to_txt_data(text) == TXT(dns.rdataclass.IN, dns.rdatatype.TXT, chunks).to_text()
+
+
+@pytest.mark.parametrize(("new", "old", "same"), [
+    (("a.", "TXT", '"x"'), ("a.", "TXT", '"x"'), True),
+    (("a.", "TXT", '"x"'), ("a.", "TXT", '"y"'), False),
+    (("a.", "A", "192.0.2.1"), ("b.", "A", "192.0.2.1"), False),
+    (("a.", "A", "192.0.2.1"), ("a.", "AAAA", "192.0.2.1"), False),
+])
+def test_same_owner_reason_treats_an_identical_record_as_no_conflict(new, old, same):
+    reason = same_owner_reason(Record(new[0], new[1], 60, new[2]), Record(old[0], old[1], 300, old[2]),
+                               txt_mode="All")
+    assert (reason is None) == same
