@@ -79,6 +79,12 @@ def self_conflict(records: Sequence[tuple[int, Record]], apex: str) -> tuple[int
     fine; a CNAME next to anything else, two different CNAMEs, or an NS with non-NS data at its owner or
     below it would make the zone invalid, whatever the zone held before. Identical records count once.
     """
+    if _no_self_conflict_possible(records):
+        return None
+    return _self_conflict_full(records, apex)
+
+
+def _self_conflict_full(records: Sequence[tuple[int, Record]], apex: str) -> tuple[int, int, str, str] | None:
     by_owner: dict[str, list[tuple[int, Record]]] = {}
     seen: set[tuple[str, str, str]] = set()
     for index, rec in records:
@@ -115,6 +121,17 @@ def self_conflict(records: Sequence[tuple[int, Record]], apex: str) -> tuple[int
                     return first, second, owner, (f"it lies below the delegation (NS) at {parent}: the {rec.type}"
                                                   " record would be hidden by it")
     return None
+
+
+def _no_self_conflict_possible(records: Sequence[tuple[int, Record]]) -> bool:
+    """A cheap sufficient condition for ``self_conflict`` to find nothing: no NS record, and every CNAME
+    alone at its owner. Only a CNAME sharing its owner or an NS can clash; the full check handles those."""
+    per_owner: dict[str, int] = {}
+    for _i, rec in records:
+        if rec.type == "NS":
+            return False
+        per_owner[rec.name] = per_owner.get(rec.name, 0) + 1
+    return all(per_owner[rec.name] == 1 for _i, rec in records if rec.type == "CNAME")
 
 
 def _ancestors(name: str, apex: str) -> Iterable[str]:

@@ -216,7 +216,9 @@ class _Renderer:
             text = substitute(raw, values, field="data", record_index=rec.index)
             return self.rdata("TXT", text, rec, "data").to_text()
         octets = _unescape(self.sub(raw, rec, "data"))
-        chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)] or [b""]
+        if len(octets) <= 255:
+            return spf.quote_strings([octets])  # one string (the usual case): nothing to split or to count
+        chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)]
         if sum(len(c) + 1 for c in chunks) > MAX_TXT_RDATA:
             raise RenderError("TXT data is longer than 65535 octets", record_index=rec.index, field="data")
         return spf.quote_strings(chunks)

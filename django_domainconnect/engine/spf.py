@@ -203,6 +203,8 @@ def quote_strings(chunks: Sequence[bytes]) -> str:
     Chunks of printable ASCII without '"' or '\\' are written as they are, which is all dnspython does with
     them; anything else (or an over-long chunk, which dnspython refuses) goes through dnspython itself.
     """
+    if len(chunks) == 1 and len(chunks[0]) <= 255 and _PLAIN_OCTETS.fullmatch(chunks[0]):
+        return f'"{chunks[0].decode("ascii")}"'  # the usual case, without the generators below
     if all(len(c) <= 255 and _PLAIN_OCTETS.fullmatch(c) for c in chunks) and chunks:
         return " ".join(f'"{c.decode("ascii")}"' for c in chunks)
     return TXT(dns.rdataclass.IN, dns.rdatatype.TXT, list(chunks)).to_text()

@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from django_domainconnect.engine import spf
-from django_domainconnect.engine.conflicts import same_owner_reason
+from django_domainconnect.engine.conflicts import _self_conflict_full, same_owner_reason, self_conflict
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
 from django_domainconnect.engine.plan import _template_vars
@@ -227,3 +227,17 @@ def test_same_owner_reason_treats_an_identical_record_as_no_conflict(new, old, s
     reason = same_owner_reason(Record(new[0], new[1], 60, new[2]), Record(old[0], old[1], 300, old[2]),
                                txt_mode="All")
     assert (reason is None) == same
+
+
+SELF_RECORDS = st.lists(st.tuples(st.sampled_from(["example.com.", "www.example.com.", "a.www.example.com."]),
+                                  st.sampled_from(["A", "CNAME", "NS", "TXT", "MX"]),
+                                  st.sampled_from(["x", "y"])), max_size=6)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(SELF_RECORDS)
+@example([("www.example.com.", "CNAME", "x"), ("www.example.com.", "CNAME", "x")])  # one record, twice
+@example([("www.example.com.", "CNAME", "x"), ("example.com.", "A", "x")])
+def test_self_conflict_shortcut_only_skips_sets_without_a_clash(rows):
+    records = [(i, Record(name, rtype, 300, data)) for i, (name, rtype, data) in enumerate(rows)]
+    assert self_conflict(records, "example.com.") == _self_conflict_full(records, "example.com.")
