@@ -24,6 +24,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from benchmarks import workloads as w  # noqa: E402
@@ -114,6 +115,11 @@ def main() -> None:
         domain, size = spec.rsplit(":", 1)
         seed_zone(domain, int(size), user, args.shape)
         tokens[domain] = issue_token(user, domain)
+    if connection.vendor == "postgresql":
+        # What autovacuum does within a minute of a bulk load: without statistics the planner guesses one
+        # applied template per zone and loops over all of them (5 ms instead of 0.2 ms at 1,000 instances).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     print(json.dumps({"tokens": tokens}))
 
 
