@@ -12,6 +12,7 @@ zone or only what ``names_needed`` covers (plus the names of the instances passe
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -432,6 +433,13 @@ def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
     return any(rr.record is not None and rr.record.type == "CNAME" and rr.record.name == apex for rr in rendered)
 
 
+@functools.lru_cache(maxsize=64)
+def _permissive(base: Policy, record_types: frozenset[str]) -> Policy:
+    """``base`` admitting ``record_types`` and apex CNAMEs. Cached: ``dataclasses.replace`` is slow, and a
+    provider has one policy and a handful of type sets."""
+    return replace(base, supported_types=base.supported_types | record_types, allow_apex_cname=True)
+
+
 def names_needed(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                  group_ids: Iterable[str] | None = None, policy: Policy | None = None) -> NameScope:
     """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
@@ -439,7 +447,7 @@ def names_needed(template: Template, *, domain: str, host: str = "", params: Map
     # Only owner names matter here: let every type through so the caller gets this scope even for types
     # the policy will reject later (plan_apply reports those).
     base = policy or _DEFAULT_POLICY
-    permissive = replace(base, supported_types=base.supported_types | template.record_types, allow_apex_cname=True)
+    permissive = _permissive(base, template.record_types)
     _memo.key = None
     rendered = render_records(template, domain=domain, host=host, params=params, group_ids=group_ids,
                               policy=permissive)
