@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "domainconnect:discovery:v1"
 TEMPLATE_GENERATION_KEY = f"{PREFIX}:template-generation"
-_MISSING = object()
 
 
 def _timeout() -> int:
@@ -65,14 +64,15 @@ def zone_answer(domain: str, compute: Callable[[], T]) -> T:
         return compute()
     key = _key("zone", domain)
     try:
-        found = _cache().get(key, _MISSING)
+        found = _cache().get(key)
     except Exception:  # noqa: BLE001 - a broken cache must not take discovery down: answer uncached
         _warn_unavailable()
         return compute()
-    if found is not _MISSING:
-        return found  # type: ignore[return-value]
+    # Stored in a 1-tuple: "not hosted here" is None, which some backends (memcached) cannot tell from a miss.
+    if isinstance(found, tuple) and len(found) == 1:
+        return found[0]  # type: ignore[no-any-return]
     value = compute()
-    _store(key, value, timeout)
+    _store(key, (value,), timeout)
     return value
 
 
