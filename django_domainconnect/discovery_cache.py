@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,7 +45,10 @@ TEMPLATE_GENERATION_KEY = f"{PREFIX}:template-generation"
 
 
 def _timeout() -> int:
-    return max(0, int(dc_settings.DISCOVERY_CACHE_TIMEOUT or 0))
+    value = dc_settings.DISCOVERY_CACHE_TIMEOUT
+    # Anything but a whole number of seconds turns the cache off: system check E012 names the mistake, and
+    # a server started without checks (gunicorn) still answers discovery.
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _cache() -> BaseCache:
@@ -136,9 +140,18 @@ def _store(key: str, value: Any, timeout: int) -> None:
         _warn_unavailable()
 
 
+_WARN_EVERY = 60.0  # seconds: an outage logs its traceback once a minute per process, not once per request
+_last_warning = -_WARN_EVERY
+
+
 def _warn_unavailable() -> None:
-    logger.warning("the cache %r is unavailable: discovery answers are computed without it",
-                   dc_settings.DISCOVERY_CACHE, exc_info=True)
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning < _WARN_EVERY:
+        return
+    _last_warning = now
+    logger.warning("the cache %r is unavailable: discovery answers are computed without it (logged at most "
+                   "once a minute)", dc_settings.DISCOVERY_CACHE, exc_info=True)
 
 
 def connect() -> None:

@@ -221,7 +221,51 @@ def test_a_broken_cache_never_breaks_discovery(client: Any, cached: None, zone: 
 
     for method in ("get", "get_many", "set", "add", "delete"):
         monkeypatch.setattr(cache, method, down)
+    monkeypatch.setattr(discovery_cache, "_last_warning", -discovery_cache._WARN_EVERY)
     assert client.get("/v2/example.com/settings").status_code == 200
     assert client.get(TEMPLATE_URL).json()["version"] == 1
     discovery_cache.forget_zone("example.com")
-    assert "discovery answers are computed without it" in caplog.text
+    warnings = [r for r in caplog.records if "discovery answers are computed without it" in r.getMessage()]
+    assert len(warnings) == 1  # once a minute, not once per request
+
+
+@pytest.mark.parametrize("bad", ["abc", -1, 30.5, True, None])
+def test_a_bad_timeout_turns_the_cache_off_at_run_time(client: Any, settings: Any, memory_backend: Any,
+                                                       bad: Any) -> None:
+    """Servers started without system checks (gunicorn) must still answer discovery, uncached."""
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "DISCOVERY_CACHE_TIMEOUT": bad}
+    from django_domainconnect.backends import get_backend
+
+    backend = get_backend()
+    backend.add_zone("example.com", owners=["alice"])
+    assert client.get("/v2/example.com/settings").status_code == 200
+    backend.reset()
+    assert client.get("/v2/example.com/settings").status_code == 404  # nothing was cached
+
+
+def test_the_example_registrar_forgets_added_renamed_and_deleted_zones(
+        client: Any, settings: Any, django_user_model: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from django.apps import apps
+
+    if not apps.is_installed("registrar"):
+        pytest.skip("the example registrar is not in the test settings' INSTALLED_APPS")
+    from registrar.models import Domain
+
+    settings.DOMAINCONNECT = {**settings.DOMAINCONNECT, "BACKEND": "registrar.dc_backend.RegistrarBackend",
+                              "DISCOVERY_CACHE_TIMEOUT": 30}
+    owner = django_user_model.objects.create_user("owner")
+
+    def status(name: str) -> int:
+        return client.get(f"/v2/{name}/settings").status_code
+
+    assert status("new.example") == status("renamed.example") == 404  # both now cached as "not hosted"
+    with django_capture_on_commit_callbacks(execute=True):
+        domain = Domain.objects.create(name="new.example", owner=owner, verified=True)
+    assert status("new.example") == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        domain.name = "renamed.example"
+        domain.save()
+    assert (status("new.example"), status("renamed.example")) == (404, 200)
+    with django_capture_on_commit_callbacks(execute=True):
+        domain.delete()
+    assert status("renamed.example") == 404
