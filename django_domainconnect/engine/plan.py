@@ -612,11 +612,6 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                                          preexisting=preexisting))
             continue
         owned_new.append(OwnedRecord(rec, rr.source.essential_mode, rr.source.group_id))
-        if not present:
-            # Nothing in the zone with its key, so it is neither deleted nor a conflict (both hold indexed zone
-            # records, and every record at a rendered owner is indexed): just add it (a repeat changes nothing).
-            add[rec] = None
-            continue
         if rec in add:
             continue
         if rec in state.deleted:
