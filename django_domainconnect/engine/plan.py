@@ -74,13 +74,11 @@ class ZoneIndex:
             self._add([r for r in self._zone if r.name in names or (suffixes and r.name.endswith(suffixes))])
 
     def _add(self, records: Iterable[Record]) -> None:
-        by_owner, by_key, apex = self.by_owner, self.by_key, self.apex
-        for rec in records:  # once per record of a whole zone: locals, and the key written out (= rec.key())
-            name, rtype = rec.name, rec.type
-            by_owner.setdefault(name, []).append(rec)
-            by_key.setdefault((name, rtype, rec.data), []).append(rec)
-            if rtype == "NS" and name != apex:
-                self.delegations.add(name)
+        for rec in records:
+            self.by_owner.setdefault(rec.name, []).append(rec)
+            self.by_key.setdefault(rec.key(), []).append(rec)
+            if rec.type == "NS" and rec.name != self.apex:
+                self.delegations.add(rec.name)
 
     def ensure(self, name: str) -> None:
         """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
