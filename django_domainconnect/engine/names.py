@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 import idna
@@ -34,10 +33,8 @@ def to_alabel_name(name: str, *, what: str = "name", allow_underscore: bool = Fa
     return _to_alabel_name_slow(name, what=what, allow_underscore=allow_underscore, allow_wildcard=allow_wildcard)
 
 
-@functools.lru_cache(maxsize=4096)
 def _plain_ascii_name(name: str, allow_underscore: bool) -> str | None:
-    """``to_alabel_name`` for the common case, or ``None`` to take the full path. Cached: a pure function of
-    its arguments, and the owner and target names of a provider's templates recur in every plan.
+    """``to_alabel_name`` for the common case, or ``None`` to take the full path.
 
     Exact: a name the pattern matches passes every check of the full path (characters, no edge hyphen,
     label length) and the full path would only lower-case it. A-labels (``xn--``) still need IDNA

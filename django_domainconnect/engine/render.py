@@ -96,8 +96,7 @@ class _Renderer:
         if len(self.fqdn) > MAX_NAME:
             raise HostError(f"'{self.fqdn}' is longer than {MAX_NAME} characters", field="host")
         # Built-ins go last so a request parameter can never override them (§9.1.2).
-        self.values = {k: str(v) for k, v in params.items()}
-        self.values.update(builtin_values(self.domain, self.host))
+        self.values = {**{k: str(v) for k, v in params.items()}, **builtin_values(self.domain, self.host)}
         self.apex = self.domain + "."
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all.
@@ -352,9 +351,10 @@ def _bad_values(values: Mapping[str, str]) -> set[str]:
     can include (``\\`` + space is not an escape, ``\\DDD`` takes digits only), so the joined text is
     valid exactly when every value is, and the usual request (all valid) costs one regex call.
     """
-    if is_prop_value(" ".join([v for k, v in values.items() if k not in BUILTINS])):
+    requested = {k: v for k, v in values.items() if k not in BUILTINS}
+    if is_prop_value(" ".join(requested.values())):
         return set()
-    return {k for k, v in values.items() if k not in BUILTINS and not is_prop_value(v)}
+    return {k for k, v in requested.items() if not is_prop_value(v)}
 
 
 def _check_self_conflicts(rendered: list[RenderedRecord], apex: str) -> None:
