@@ -419,7 +419,6 @@ class _RenderMemo(threading.local):
     key: tuple[Any, ...] | None = None
     rendered: list[RenderedRecord] = []
     scope: NameScope | None = None
-    strict_ok: bool = False  # the strict policy would render the same (every type supported, no apex CNAME)
 
 
 _memo = _RenderMemo()
@@ -430,8 +429,8 @@ def _render_key(template: Template, domain: str, host: str, params: Mapping[str,
     """What rendering depends on: the template (frozen; compared by identity first, and equal templates
     render alike), the values as rendering reads them (``str``), the groups as a set (membership alone
     selects records) and the policy (TTL bounds)."""
-    return (template, domain, host, tuple(zip(params, map(str, params.values()), strict=True)),
-            frozenset(filter(None, group_ids)) if group_ids else frozenset(), policy)
+    return (template, domain, host, tuple((k, str(v)) for k, v in params.items()),
+            frozenset(g for g in (group_ids or ()) if g), policy)
 
 
 def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
@@ -443,10 +442,11 @@ def _rendered_for_plan(template: Template, domain: str, host: str, params: Mappi
     succeeded, the strict one gives the same records unless a type is unsupported or a CNAME lands at the
     apex; then it raises, and rendering again under ``policy`` raises exactly that error.
     """
-    key, rendered, scope, strict_ok = _memo.key, _memo.rendered, _memo.scope, _memo.strict_ok
+    key, rendered, scope = _memo.key, _memo.rendered, _memo.scope
     _memo.key, _memo.rendered, _memo.scope = None, [], None  # used once: a later plan renders afresh
-    # Equal keys mean an equal policy, so what names_needed found about it holds here.
-    if key is not None and strict_ok and key == _render_key(template, domain, host, params, groups, policy):
+    if (key is not None and key == _render_key(template, domain, host, params, groups, policy)
+            and all(rr.source.type.upper() in policy.supported_types for rr in rendered)
+            and (policy.allow_apex_cname or not _has_apex_cname(rendered, normalize_domain(domain) + "."))):
         return rendered, scope
     return render_records(template, domain=domain, host=host, params=params, group_ids=groups or None,
                           policy=policy), None
@@ -470,17 +470,11 @@ def names_needed(template: Template, *, domain: str, host: str = "", params: Map
     # Only owner names matter here: let every type through so the caller gets this scope even for types
     # the policy will reject later (plan_apply reports those).
     base = policy or _DEFAULT_POLICY
-    record_types = template.record_types
-    permissive = _permissive(base, record_types)
+    permissive = _permissive(base, template.record_types)
     _memo.key = None
     rendered = render_records(template, domain=domain, host=host, params=params, group_ids=group_ids,
                               policy=permissive)
-    apex = normalize_domain(domain) + "."
-    scope = _scope_of(rendered, apex)
-    # The template's types (a superset of the rendered ones) supported: no need to look at each record.
-    _memo.strict_ok = ((record_types <= base.supported_types
-                        or all(rr.source.type.upper() in base.supported_types for rr in rendered))
-                       and (base.allow_apex_cname or not _has_apex_cname(rendered, apex)))
+    scope = _scope_of(rendered, normalize_domain(domain) + ".")
     _memo.key = _render_key(template, domain, host, params, group_ids, base)
     _memo.rendered, _memo.scope = rendered, scope
     return scope
