@@ -343,7 +343,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
             state.delete(rec)
         return _SpfResult(None, claimed, users)
     ttl = current[0].ttl if current else (parsed[0][0].ttl if parsed else (new_ttl or policy.default_ttl))
-    record = Record(name, "TXT", ttl, spf.record_data(merged))
+    record = Record(name, "TXT", ttl, spf.to_txt_data(merged.text()))
     if current == [record]:
         return _SpfResult(record, claimed, users)
     for rec in current:

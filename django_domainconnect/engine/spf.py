@@ -162,13 +162,6 @@ def merge(existing: SpfRecord | None, new_terms: Iterable[Term], *, qualifier: s
 
     The same mechanism with another qualifier keeps its place and takes the least restrictive qualifier.
     """
-    return _merge(existing, tuple(new_terms), qualifier)
-
-
-@functools.lru_cache(maxsize=1024)
-def _merge(existing: SpfRecord | None, new_terms: tuple[Term, ...], qualifier: str) -> SpfRecord:
-    """``merge`` on hashable, immutable arguments. Cached: a pure function (a refusal raises afresh, it is
-    never cached), and a template's rules meet the same SPF record of a zone at every plan."""
     terms: list[Term] = list(existing.terms) if existing else []
     position = {t.key: i for i, t in enumerate(terms)}
     for term in new_terms:
@@ -197,13 +190,6 @@ def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
     """``existing`` without the terms whose key is in ``keys`` (an instance's rules on revert)."""
     drop = set(keys)
     return SpfRecord(tuple(t for t in existing.terms if t.key not in drop), existing.all_qualifier)
-
-
-@functools.lru_cache(maxsize=1024)
-def record_data(record: SpfRecord) -> str:
-    """TXT presentation data of ``record``. Cached: a pure function of an immutable record, and a plan
-    writes (or compares with the zone) the same merged record again and again."""
-    return to_txt_data(record.text())
 
 
 def to_txt_data(text: str) -> str:

@@ -123,32 +123,3 @@ TEXT_PIECES = st.sampled_from(["%", "%%", "a", "ip", "b-c", "_x", " ", ".", "%ip
 @example("hosting-verify=%a%", {"a": "%a%"})  # values are never scanned again
 def test_substitute_equals_the_scan_it_replaced(text, values):
     assert sub_outcome(substitute, text, values) == sub_outcome(substitute_by_scan, text, values)
-
-
-SPF_TERMS = st.sampled_from(["include:a.example", "include:b.example", "-include:a.example", "?mx", "a",
-                             "ip4:192.0.2.1", "redirect=r.example", "exp=e.example", "~all", "-all",
-                             "include:c.example", "exists:x.example", "ptr", "mx:m.example", "a:h.example",
-                             "include:d.example"])
-
-
-@settings(max_examples=1500, deadline=None)
-@given(st.one_of(st.none(), st.lists(SPF_TERMS, max_size=8).map(lambda ts: " ".join(["v=spf1", *ts]))),
-       st.lists(SPF_TERMS.filter(lambda t: "all" not in t and "=" not in t), min_size=1, max_size=8),
-       st.sampled_from(["~", "-", "?"]))
-def test_cached_spf_merge_and_data_equal_a_fresh_merge(existing_text, rules, qualifier):
-    existing = spf.SpfRecord.parse(existing_text) if existing_text is not None else None
-    new_terms = [spf.parse_term(r) for r in rules]
-
-    def outcome(fn):
-        try:
-            merged = fn()
-        except spf.SpfLimitError as exc:
-            return ("refused", exc.message)
-        return ("merged", merged, spf.to_txt_data(merged.text()))
-
-    fresh = outcome(lambda: spf._merge.__wrapped__(existing, tuple(new_terms), qualifier))
-    for _ in range(2):  # the second call answers from the cache (or raises again)
-        cached = outcome(lambda: spf.merge(existing, new_terms, qualifier=qualifier))
-        if cached[0] == "merged":
-            cached = (*cached[:2], spf.record_data(cached[1]))
-        assert cached == fresh
