@@ -5,7 +5,6 @@ Values are never re-scanned: ``%a%-%b%`` with ``a="%b%"`` gives ``%b%-X``, not `
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 
@@ -54,24 +53,17 @@ def substitute(text: str, values: Mapping[str, str], *, field: str | None = None
     """
     if "%" not in text:
         return text  # no variable to replace (most fields): skip the scan
-    pieces = _pieces(text)
-    if len(pieces) == 3 and pieces[1] in values:  # one variable (the usual field): no list to build
-        return pieces[0] + values[pieces[1]] + pieces[2]
-    out = [pieces[0]]
-    for i in range(1, len(pieces), 2):
-        name = pieces[i]
+    out: list[str] = []
+    pos = 0
+    for match in NAMED_VARIABLE_RE.finditer(text):
+        name = match.group(1)
         if name not in values:
             raise VariableError(
                 f"variable '%{name}%' has no value: pass it as a request parameter named '{name}'",
                 code="missing_variable", field=field, record_index=record_index,
             )
+        out.append(text[pos:match.start()])
         out.append(values[name])
-        out.append(pieces[i + 1])
+        pos = match.end()
+    out.append(text[pos:])
     return "".join(out)
-
-
-@functools.lru_cache(maxsize=4096)
-def _pieces(text: str) -> tuple[str, ...]:
-    """``text`` split around its variables: literal, name, literal, …, literal (names at odd positions), as
-    the left-to-right scan of ``NAMED_VARIABLE_RE`` finds them. Cached: template fields recur in every plan."""
-    return tuple(NAMED_VARIABLE_RE.split(text))

@@ -2,8 +2,7 @@
 
 ``may_conflict`` lets the planner skip ``same_owner_reason`` for pairs of types no rule relates;
 ``no_self_conflict_possible`` lets rendering skip the full self-conflict check; ``SpfRecord.parse`` is
-cached, and ``substitute`` splits each text once (cached). The properties below compare each with the
-code it stands in for.
+cached. The properties below compare each with the code it stands in for.
 """
 
 from __future__ import annotations
@@ -19,9 +18,7 @@ from django_domainconnect.engine.conflicts import (
     no_self_conflict_possible,
     same_owner_reason,
 )
-from django_domainconnect.engine.errors import VariableError
 from django_domainconnect.engine.types import Record
-from django_domainconnect.engine.variables import NAMED_VARIABLE_RE, substitute
 
 TYPES = st.sampled_from(["A", "AAAA", "CNAME", "NS", "MX", "SRV", "TXT", "CAA", "TYPE65534", "REDIR301",
                          "REDIR302", "APEXCNAME", "SOA"])
@@ -84,42 +81,3 @@ def test_cached_spf_parse_still_raises_for_bad_records_every_time():
     for _ in range(2):
         with pytest.raises(spf.SpfSyntaxError):
             spf.SpfRecord.parse("v=spf1 bogus:thing")
-
-
-def substitute_by_scan(text: str, values: dict[str, str]) -> str:
-    """The scan ``substitute`` used before its pieces were cached: the reference it must equal."""
-    out: list[str] = []
-    pos = 0
-    for match in NAMED_VARIABLE_RE.finditer(text):
-        name = match.group(1)
-        if name not in values:
-            raise VariableError(f"variable '%{name}%' has no value: pass it as a request parameter named '{name}'",
-                                code="missing_variable")
-        out.append(text[pos:match.start()])
-        out.append(values[name])
-        pos = match.end()
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def sub_outcome(fn, text: str, values: dict[str, str]):
-    try:
-        return ("ok", fn(text, values))
-    except VariableError as exc:
-        return ("error", exc.message, exc.code)
-
-
-TEXT_PIECES = st.sampled_from(["%", "%%", "a", "ip", "b-c", "_x", " ", ".", "%ip%", "%a%", "%missing%", "%b-c%",
-                               "%_x%", "%A%", "\\", "%é%", "100%"])
-
-
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(TEXT_PIECES, max_size=8).map("".join),
-       st.dictionaries(st.sampled_from(["ip", "a", "b-c", "_x", "A"]), st.sampled_from(["", "1", "%a%", "x.y"])))
-@example("%ip%", {"ip": "192.0.2.1"})
-@example("%ip%", {})
-@example("%a%%missing%", {"a": "1"})
-@example("%missing%%a%", {})
-@example("hosting-verify=%a%", {"a": "%a%"})  # values are never scanned again
-def test_substitute_equals_the_scan_it_replaced(text, values):
-    assert sub_outcome(substitute, text, values) == sub_outcome(substitute_by_scan, text, values)
