@@ -352,19 +352,6 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     return _SpfResult(record, claimed, users)
 
 
-def _displaceable(olds: Sequence[Record], own_keys: set[Key], new_keys: Mapping[Key, Record], apex: str,
-                  ) -> list[Record]:
-    """The records at one owner that a new record there may displace, sorted out once per owner rather than
-    once per (new, old) pair: not the template's own or a record it writes again (the add loop decides its
-    TTL), and not the zone's SOA or apex NS (``displace`` would leave them anyway)."""
-    out = []
-    for old in olds:
-        key = (old.name, old.type, old.data)
-        if key not in own_keys and key not in new_keys and not is_protected(old, apex):
-            out.append(old)
-    return out
-
-
 def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecord], apex: str) -> set[Key]:
     """Keys of kept records (SPF contributions: their TXT) that could not share a zone with a new record."""
     new = [(rr.source.index, rr.record or Record(rr.owner, "TXT", 0, f"spfm {rr.source.index}")) for rr in rendered]
@@ -375,23 +362,13 @@ _string_fields = attrgetter(*STRING_FIELDS)  # one C call per record instead of 
 
 
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
-    """Variables the rendered records' template fields use, built-ins aside."""
-    used: set[str] = set()
-    for rr in rendered:
-        used |= _field_vars(_string_fields(rr.source))
-    return used
-
-
-@functools.lru_cache(maxsize=4096)
-def _field_vars(fields: tuple[Any, ...]) -> frozenset[str]:
-    """Variables in one template record's string fields, built-ins aside. Cached: a pure function of the
-    field values, which every plan of a template (parsed again or not) passes again.
+    """Variables the rendered records' template fields use, built-ins aside.
 
     One scan over the fields joined by newlines: a newline can be neither ``%`` nor part of a name, so no
     match spans two fields and the scan finds exactly what a scan of each field would.
     """
-    raws = [raw for raw in fields if isinstance(raw, str) and "%" in raw]
-    return frozenset(find_variables("\n".join(raws))) - BUILTINS if raws else frozenset()
+    raws = [raw for rr in rendered for raw in _string_fields(rr.source) if isinstance(raw, str) and "%" in raw]
+    return set(find_variables("\n".join(raws))) - BUILTINS
 
 
 def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
@@ -558,18 +535,19 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
 
     new_by_key: dict[Key, Record] = {rr.record.key(): rr.record for rr in rendered if rr.record is not None}
     ns_roots: dict[str, Record] = {}
-    candidates: dict[str, list[Record]] = {}  # per owner: the existing records a new one there may displace
     for rr in rendered:
         # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT.
         probe = rr.record or Record(rr.owner, "TXT", 0, "")
-        olds = candidates.get(probe.name)
-        if olds is None:
-            olds = candidates[probe.name] = _displaceable(index.at(probe.name), own_keys, new_by_key, apex)
-        for old in olds:
+        for old in index.at(probe.name):
+            if not may_conflict(probe.type, old.type):
+                continue  # no rule relates these types (an A next to an MX): skip the checks below
+            old_key = old.key()
+            if old_key in own_keys or old_key in new_by_key:
+                continue  # the template's own, or the same record: no conflict (the add loop decides its TTL)
+            if is_protected(old, apex):
+                continue  # the zone's SOA and apex NS: displace() would leave them anyway; skip the reason
             if rr.record is None and old.type == "TXT":
                 continue  # the SPF merge below decides about TXT records at an SPFM owner
-            if not may_conflict(probe.type, old.type):
-                continue  # no rule relates these types (an A next to an MX): no reason to look for
             reason = same_owner_reason(probe, old, txt_mode=rr.source.txt_conflict_matching_mode,
                                        txt_prefix=rr.source.txt_conflict_matching_prefix)
             if reason:

@@ -230,10 +230,8 @@ def _txt_text_dnspython(data: str) -> str | None:
     return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=4096)
 def is_spf_data(data: str) -> bool:
-    """Whether TXT presentation data is an SPF record; a cheap prefix test first, since most TXT is not.
-    Cached: a pure function of the data, and the TXT records at an SPF owner are tested by every plan."""
+    """Whether TXT presentation data is an SPF record; a cheap prefix test first, since most TXT is not."""
     if data.lstrip('"')[:6].lower() != "v=spf1":
         return False
     return is_spf_text(txt_text(data))
