@@ -16,27 +16,11 @@ ONE_PER_OWNER_TYPES = frozenset({"MX", "SRV"})
 # Pseudo-types a backend may offer: they stand for the web address of the owner, so they conflict with
 # address records, CNAMEs and each other (the draft does not cover them).
 WEB_PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
-# Types that share their owner with no other type, and those that replace each other (see may_conflict).
-_EXCLUSIVE_TYPES = frozenset({"CNAME", "NS"})
-_WEB_OR_ADDRESS_TYPES = WEB_PSEUDO_TYPES | ADDRESS_TYPES
-_SAME_TYPE_RULES = ONE_PER_OWNER_TYPES | {"TXT"}
 
 
 def is_protected(record: Record, apex: str) -> bool:
     """The zone's own SOA and apex NS are never conflicts: no template may take the zone away."""
     return record.type == "SOA" or (record.type == "NS" and record.name == apex)
-
-
-def may_conflict(new_type: str, old_type: str) -> bool:
-    """Whether ``same_owner_reason`` can give a reason for a new and an old record of these types.
-
-    Exact pre-filter: it mirrors the branches of ``same_owner_reason`` (a CNAME or NS on either side, two
-    address or web records, two MX/SRV/TXT of one type); for any other pair that function returns ``None``
-    whatever the data, so a planner may skip the call (most pairs at a busy owner: A next to MX or TXT).
-    """
-    return (new_type in _EXCLUSIVE_TYPES or old_type in _EXCLUSIVE_TYPES
-            or (new_type in _WEB_OR_ADDRESS_TYPES and old_type in _WEB_OR_ADDRESS_TYPES)
-            or (new_type == old_type and new_type in _SAME_TYPE_RULES))
 
 
 def same_owner_reason(new: Record, old: Record, *, txt_mode: str | None = None,
@@ -95,7 +79,7 @@ def self_conflict(records: Sequence[tuple[int, Record]], apex: str) -> tuple[int
     fine; a CNAME next to anything else, two different CNAMEs, or an NS with non-NS data at its owner or
     below it would make the zone invalid, whatever the zone held before. Identical records count once.
     """
-    if no_self_conflict_possible([(rec.name, rec.type) for _i, rec in records]):
+    if _no_self_conflict_possible(records):
         return None
     return _self_conflict_full(records, apex)
 
@@ -139,21 +123,15 @@ def _self_conflict_full(records: Sequence[tuple[int, Record]], apex: str) -> tup
     return None
 
 
-def no_self_conflict_possible(owner_types: Sequence[tuple[str, str]]) -> bool:
-    """A cheap sufficient condition for ``self_conflict`` to find nothing, from (owner, type) pairs: every
-    CNAME alone at its owner, and no NS next to records of other types. Only a CNAME sharing its owner, or
-    another type at or below an NS owner, can clash; a set of NS records alone (a delegation) cannot."""
+def _no_self_conflict_possible(records: Sequence[tuple[int, Record]]) -> bool:
+    """A cheap sufficient condition for ``self_conflict`` to find nothing: no NS record, and every CNAME
+    alone at its owner. Only a CNAME sharing its owner or an NS can clash; the full check handles those."""
     per_owner: dict[str, int] = {}
-    has_ns = has_other = False
-    for name, rtype in owner_types:
-        if rtype == "NS":
-            has_ns = True
-        else:
-            has_other = True
-        per_owner[name] = per_owner.get(name, 0) + 1
-    if has_ns and has_other:
-        return False
-    return all(per_owner[name] == 1 for name, rtype in owner_types if rtype == "CNAME")
+    for _i, rec in records:
+        if rec.type == "NS":
+            return False
+        per_owner[rec.name] = per_owner.get(rec.name, 0) + 1
+    return all(per_owner[rec.name] == 1 for _i, rec in records if rec.type == "CNAME")
 
 
 def _ancestors(name: str, apex: str) -> Iterable[str]:

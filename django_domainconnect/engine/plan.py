@@ -20,7 +20,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import spf
-from .conflicts import is_protected, may_conflict, same_owner_reason, self_conflict, subtree_reason
+from .conflicts import is_protected, same_owner_reason, self_conflict, subtree_reason
 from .errors import PlanError
 from .names import normalize_domain, normalize_host
 from .render import STRING_FIELDS, RenderedRecord, render_records
@@ -539,8 +539,6 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT.
         probe = rr.record or Record(rr.owner, "TXT", 0, "")
         for old in index.at(probe.name):
-            if not may_conflict(probe.type, old.type):
-                continue  # no rule relates these types (an A next to an MX): skip the checks below
             old_key = old.key()
             if old_key in own_keys or old_key in new_by_key:
                 continue  # the template's own, or the same record: no conflict (the add loop decides its TTL)

@@ -125,10 +125,7 @@ class SpfRecord:
     all_qualifier: str | None  # None: the record has no "all" term
 
     @classmethod
-    @functools.lru_cache(maxsize=1024)
     def parse(cls, text: str) -> SpfRecord:
-        """Parse an SPF record's text (raises ``SpfSyntaxError``). Cached: a pure function of the text with an
-        immutable result, and a zone's SPF record is parsed again by every plan that merges into it."""
         tokens = text.split()
         if not tokens or tokens[0].lower() != "v=spf1":
             raise SpfSyntaxError(f"'{text[:60]}' is not an SPF record (it must start with v=spf1)")
