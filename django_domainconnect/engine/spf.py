@@ -75,10 +75,22 @@ class Term:
         return f"{self.qualifier}{self.name}{self.value}"
 
 
-@functools.lru_cache(maxsize=4096)
+MAX_CACHED_TERM = 300  # longer tokens (possible in a zone's own SPF record) are parsed without the cache
+
+
 def parse_term(token: str) -> Term:
-    """One SPF term (raises ``SpfSyntaxError``). Cached: a pure function of the token, and a template's own
-    rules (and the records they were merged into) come back with every apply."""
+    """One SPF term (raises ``SpfSyntaxError``). Short tokens are cached: a pure function of the token, and a
+    template's own rules (and the records they were merged into) come back with every apply; long ones are
+    not, so a zone full of huge SPF tokens cannot fill the cache with them."""
+    return _parse_short_term(token) if len(token) <= MAX_CACHED_TERM else _parse_term(token)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_short_term(token: str) -> Term:
+    return _parse_term(token)
+
+
+def _parse_term(token: str) -> Term:
     if not token.isascii() or not token.isprintable():
         raise SpfSyntaxError(f"'{token}' has characters SPF does not allow (use A-labels for IDNs)")
     modifier = _MODIFIER_RE.fullmatch(token)
