@@ -9,18 +9,16 @@ apply paths only ever read the names the plan needs from the backend, never the 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from benchmarks import workloads as w
+from benchmarks.bench_site.tokens import issue_token
 from benchmarks.convert import to_record
 from django_domainconnect import models as dc_models
 
@@ -188,39 +186,13 @@ def test_sync_apply_queries_do_not_grow_with_zone_size(
     assert not any(whole for whole, _ in reads)
 
 
-def _issue_token(user: Any, domain: str) -> str:
-    """What the async consent + token exchange leave behind: a DOT client, tokens and a covering Grant."""
-    from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
-
-    from django_domainconnect.oauth.models import Grant, ServiceProviderClient
-
-    application_model = get_application_model()
-    app, _ = application_model.objects.get_or_create(
-        client_id=PROVIDER,
-        defaults={"name": "Bench", "client_type": application_model.CLIENT_CONFIDENTIAL,
-                  "authorization_grant_type": application_model.GRANT_AUTHORIZATION_CODE,
-                  "redirect_uris": "https://bench.example.net/callback"},
-    )
-    client, _ = ServiceProviderClient.objects.get_or_create(application=app, provider_id=PROVIDER)
-    value = f"token-{uuid.uuid4().hex}"
-    access = get_access_token_model().objects.create(user=user, application=app, token=value, scope="",
-                                                     expires=timezone.now() + timedelta(hours=1))
-    family = uuid.uuid4()
-    get_refresh_token_model().objects.create(user=user, application=app, token=f"refresh-{uuid.uuid4().hex}",
-                                             access_token=access, token_family=family)
-    Grant.objects.create(user=user, client=client, provider_id=PROVIDER, service_ids=[SERVICE], domain=domain,
-                         hosts=[""], template_versions={SERVICE: 1}, token_family=family,
-                         expires_at=timezone.now() + timedelta(days=1))
-    return value
-
-
 def test_async_apply_queries_do_not_grow_with_zone_size_or_templates(
     client: Any, owner: Any, zones: tuple[str, str], reads: list[tuple[bool, int]], planner: None
 ) -> None:
     if not apps.is_installed("django_domainconnect.oauth"):
         pytest.skip("django_domainconnect.oauth is not in the test settings' INSTALLED_APPS yet")
     small, large = zones
-    tokens = {domain: _issue_token(owner, domain) for domain in zones}
+    tokens = {domain: issue_token(owner, domain) for domain in zones}
 
     def post(domain: str) -> tuple[int, Any]:  # force=1: the zones' own apex A and www CNAME are replaced
         return count(lambda: client.generic("POST", apply_url(domain) + "&force=1", b"",

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import uuid
-from datetime import timedelta
 from typing import Any
 
 import django
@@ -25,15 +23,12 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
 from benchmarks import workloads as w  # noqa: E402
+from benchmarks.bench_site.tokens import PROVIDER, SERVICE, issue_token  # noqa: E402
 from benchmarks.convert import to_record  # noqa: E402
 from django_domainconnect import models as dc_models  # noqa: E402
 from registrar import models as reg  # noqa: E402
-
-PROVIDER = "bench.example.net"
-SERVICE = "hosting5"
 
 
 def seed_templates(total: int) -> None:
@@ -73,31 +68,6 @@ def seed_zone(domain: str, size: int, user: Any, shape: str = "plain") -> None:
         dc_models.AppliedRecord(applied=inst, name=n, type=t, ttl=ttl, data=d, essential=owned[inst.instance_id][0][4])
         for inst in instances for (n, t, ttl, d) in owned[inst.instance_id][1]
     ], batch_size=5000)
-
-
-def issue_token(user: Any, domain: str) -> str:
-    from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
-
-    from django_domainconnect.oauth.models import Grant, ServiceProviderClient
-
-    application_model = get_application_model()
-    app, _ = application_model.objects.get_or_create(
-        client_id=PROVIDER,
-        defaults={"name": "Bench", "client_type": application_model.CLIENT_CONFIDENTIAL,
-                  "authorization_grant_type": application_model.GRANT_AUTHORIZATION_CODE,
-                  "redirect_uris": "https://bench.example.net/callback"},
-    )
-    client, _ = ServiceProviderClient.objects.get_or_create(application=app, provider_id=PROVIDER)
-    value = secrets.token_urlsafe(24)
-    access = get_access_token_model().objects.create(user=user, application=app, token=value, scope="",
-                                                     expires=timezone.now() + timedelta(days=1))
-    family = uuid.uuid4()
-    get_refresh_token_model().objects.create(user=user, application=app, token=secrets.token_urlsafe(24),
-                                             access_token=access, token_family=family)
-    Grant.objects.create(user=user, client=client, provider_id=PROVIDER, service_ids=[SERVICE], domain=domain,
-                         hosts=[""], template_versions={SERVICE: 1}, token_family=family,
-                         expires_at=timezone.now() + timedelta(days=1))
-    return value
 
 
 def main() -> None:

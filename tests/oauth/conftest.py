@@ -42,16 +42,6 @@ DDNS_RECORDS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The app's rate-limit counters live in the local-memory cache shared by all tests: start from zero."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def make_template(db):
     def make(service_id: str = "web", **overrides: Any) -> Any:

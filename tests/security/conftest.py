@@ -1,9 +1,7 @@
 """Fixtures for the security tests: the async flow's fixtures (users, zones, templates, an SP client,
-consent→token) and a clean cache (rate-limit counters) around every test."""
+consent→token). The cache (rate-limit counters) is emptied before every test by tests/conftest.py."""
 
 from __future__ import annotations
-
-import pytest
 
 from tests.oauth.conftest import (  # noqa: F401 - fixtures re-exported for this directory
     alice,
@@ -15,11 +13,3 @@ from tests.oauth.conftest import (  # noqa: F401 - fixtures re-exported for this
     zones,
 )
 
-
-@pytest.fixture(autouse=True)
-def clean_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
