@@ -23,7 +23,7 @@ def is_protected(record: Record, apex: str) -> bool:
     return record.type == "SOA" or (record.type == "NS" and record.name == apex)
 
 
-def same_owner_reason(new: Record, old: Record, *, txt_mode: str | None = None,
+def same_owner_reason(new: Record, old: Record, txt_mode: str | None = None,
                       txt_prefix: str | None = None) -> str | None:
     """Why ``old`` (an existing record at the same owner as ``new``) must go, or ``None`` if it may stay."""
     if new.data == old.data and new.type == old.type and new.name == old.name:

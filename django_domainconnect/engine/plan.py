@@ -120,9 +120,11 @@ class Ownership:
         self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self._filter = _Filter(scope) if scope is not None else None
         self._rest: list[AppliedInstance] = []
+        self.empty = True  # no instance at all (a zone without applied templates): every lookup is empty
         filt = self._filter
         names, suffixes = (filt.names, filt.suffixes) if filt is not None else (frozenset(), ())
         for inst in instances:
+            self.empty = False
             if filt is None or any(o.record.name in names or (suffixes and o.record.name.endswith(suffixes))
                                    for o in inst.records):
                 self._add(inst)
@@ -145,10 +147,14 @@ class Ownership:
             self._rest = []
 
     def owners_of(self, record: Record) -> list[tuple[AppliedInstance, OwnedRecord]]:
+        if self.empty:
+            return []
         self.ensure(record.name)
         return self.by_key.get(record.key(), [])
 
     def spf_at(self, name: str) -> list[tuple[AppliedInstance, OwnedRecord]]:
+        if self.empty:
+            return []
         self.ensure(name)
         return self.spf_by_name.get(name, [])
 
@@ -164,7 +170,7 @@ def rule_keys(rules: str | None) -> set[str]:
     return keys
 
 
-@dataclass
+@dataclass(slots=True)
 class _State:
     """What a plan accumulates: deletions (ordered), conflicts, removed and trimmed instances."""
 
@@ -239,8 +245,11 @@ class _State:
         """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
         if old in self.conflicts or is_protected(old, self.apex):
             return
-        self.delete(old)
+        self.deleted[old] = None  # not protected: checked above
         owner_id = None
+        if self.owners.empty:  # no applied instance owns anything: nothing to resolve
+            self.conflicts[old] = Conflict(old, reason, caused_by, None)
+            return
         for inst, owned in self.owners.owners_of(old):
             if inst.instance_id in self.skip_instances:
                 continue
@@ -528,28 +537,36 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     def displace(old: Record, reason: str, caused_by: Record | None) -> None:
         """A conflict, except with a record the updated instance adopted and nobody else owns: that one is
         the instance's own, so replacing it is part of the update (dynamic DNS never sends force)."""
-        if old.key() in adopted and not state.owners.owners_of(old):
+        if adopted and old.key() in adopted and not state.owners.owners_of(old):
             state.delete(old)
         else:
             state.conflict(old, reason, caused_by)
 
     new_by_key: dict[Key, Record] = {rr.record.key(): rr.record for rr in rendered if rr.record is not None}
     ns_roots: dict[str, Record] = {}
+    # Per owner name, the existing records a new record there may displace (found once per owner, not once per
+    # new record): not the template's own, not a record the template writes again (the add loop decides its
+    # TTL), and never the zone's SOA or apex NS (displace() would leave them anyway).
+    candidates: dict[str, list[Record]] = {}
     for rr in rendered:
-        # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT.
-        probe = rr.record or Record(rr.owner, "TXT", 0, "")
-        for old in index.at(probe.name):
-            old_key = old.key()
-            if old_key in own_keys or old_key in new_by_key:
-                continue  # the template's own, or the same record: no conflict (the add loop decides its TTL)
-            if is_protected(old, apex):
-                continue  # the zone's SOA and apex NS: displace() would leave them anyway; skip the reason
-            if rr.record is None and old.type == "TXT":
-                continue  # the SPF merge below decides about TXT records at an SPFM owner
-            reason = same_owner_reason(probe, old, txt_mode=rr.source.txt_conflict_matching_mode,
-                                       txt_prefix=rr.source.txt_conflict_matching_prefix)
-            if reason:
-                displace(old, reason, rr.record)
+        olds = candidates.get(rr.owner)
+        if olds is None:
+            olds = candidates[rr.owner] = [
+                old for old in index.at(rr.owner)
+                if not is_protected(old, apex) and (k := old.key()) not in own_keys and k not in new_by_key]
+        if rr.record is None:
+            # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT;
+            # the SPF merge below decides about the TXT records there.
+            probe = Record(rr.owner, "TXT", 0, "")
+            for old in olds:
+                if old.type != "TXT" and (reason := same_owner_reason(probe, old)):
+                    displace(old, reason, None)
+        else:
+            probe = rr.record
+            mode, prefix = rr.source.txt_conflict_matching_mode, rr.source.txt_conflict_matching_prefix
+            for old in olds:
+                if reason := same_owner_reason(probe, old, mode, prefix):
+                    displace(old, reason, probe)
         for old in index.delegations_above(probe.name) if index.delegations else ():
             if old.key() not in own_keys:
                 displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
