@@ -28,6 +28,7 @@ from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Poli
 from .variables import BUILTINS, find_variables
 
 Key = tuple[str, str, str]
+_NO_KEYS: frozenset[str] = frozenset()
 _DEFAULT_POLICY = Policy()
 
 
@@ -294,16 +295,18 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
               kept_claims: Mapping[str, set[str]], add: dict[Record, None]) -> _SpfResult:
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
-    existing = [r for r in state.index.at(name) if r.type == "TXT" and spf.is_spf_data(r.data)]
-    alive = [r for r in existing if r not in state.deleted]
     claims = state.spf_claims(name, kept_claims)
-    released = state.released.get(name, set())
+    released = state.released.get(name) or _NO_KEYS
     # Terms given up and asked for again stay where they are (no churn in the record's order).
-    drop = released - claims - {t.key for t in new_terms}
+    drop = released - claims - {t.key for t in new_terms} if released else _NO_KEYS
     parsed: list[tuple[Record, spf.SpfRecord]] = []
-    for rec in alive:
+    # The SPF records at the owner that no rule above removed (a conflict found while parsing removes only
+    # the record it is about).
+    alive = [(r, text) for r in state.index.at(name)
+             if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and r not in state.deleted]
+    for rec, text in alive:
         try:
-            parsed.append((rec, spf.SpfRecord.parse(spf.txt_text(rec.data) or "")))
+            parsed.append((rec, spf.SpfRecord.parse(text)))
         except spf.SpfSyntaxError as exc:
             state.conflict(rec, f"the existing SPF record at {name} cannot be merged: {exc.message}", None)
     if len(parsed) > 1:

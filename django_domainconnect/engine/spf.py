@@ -153,13 +153,18 @@ class SpfRecord:
 
     @property
     def lookups(self) -> int:
-        return sum(t.lookups for t in self.terms)
+        return count_lookups(self.terms)
 
     def text(self) -> str:
-        mechanisms = [t.text() for t in self.terms if not t.modifier]
-        modifiers = [t.text() for t in self.terms if t.modifier]
+        mechanisms = [f"{t.qualifier}{t.name}{t.value}" for t in self.terms if not t.modifier]  # Term.text()
+        modifiers = [f"{t.qualifier}{t.name}{t.value}" for t in self.terms if t.modifier]
         tail = [f"{'' if self.all_qualifier == '+' else self.all_qualifier}all"] if self.all_qualifier else []
         return " ".join(["v=spf1", *mechanisms, *tail, *modifiers])
+
+
+def count_lookups(terms: Iterable[Term]) -> int:
+    """DNS-querying terms (``Term.lookups`` summed, without a property call per term)."""
+    return sum(1 for t in terms if (t.name == "redirect" if t.modifier else t.name in LOOKUP_MECHANISMS))
 
 
 def least_restrictive(a: str, b: str) -> str:
@@ -181,18 +186,14 @@ def merge(existing: SpfRecord | None, new_terms: Iterable[Term], *, qualifier: s
         elif not term.modifier and terms[i].effective_qualifier != term.effective_qualifier:
             best = least_restrictive(terms[i].effective_qualifier, term.effective_qualifier)
             terms[i] = Term("" if best == "+" else best, terms[i].name, terms[i].value)
-    if existing is not None:
-        has_redirect = any(t.modifier and t.name == "redirect" for t in terms)
-        # A redirect only applies when no "all" matches: never add an "all" that would disable it.
-        all_qualifier = existing.all_qualifier if (existing.all_qualifier or has_redirect) else qualifier
-    else:
+    all_qualifier = existing.all_qualifier if existing is not None else None
+    # A redirect only applies when no "all" matches: never add an "all" that would disable it.
+    if not all_qualifier and (existing is None or not any(t.modifier and t.name == "redirect" for t in terms)):
         all_qualifier = qualifier
-    merged = SpfRecord(tuple(terms), all_qualifier)
-    if merged.lookups > MAX_LOOKUPS:
-        raise SpfLimitError(
-            f"the merged SPF record would need {merged.lookups} DNS lookups; RFC 7208 allows {MAX_LOOKUPS}"
-        )
-    return merged
+    lookups = count_lookups(terms)
+    if lookups > MAX_LOOKUPS:
+        raise SpfLimitError(f"the merged SPF record would need {lookups} DNS lookups; RFC 7208 allows {MAX_LOOKUPS}")
+    return SpfRecord(tuple(terms), all_qualifier)
 
 
 def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
@@ -241,9 +242,15 @@ def _txt_text_dnspython(data: str) -> str | None:
 
 def is_spf_data(data: str) -> bool:
     """Whether TXT presentation data is an SPF record; a cheap prefix test first, since most TXT is not."""
+    return spf_text_of(data) is not None
+
+
+def spf_text_of(data: str) -> str | None:
+    """The text of TXT presentation data when it is an SPF record, else ``None`` (one parse for both)."""
     if data.lstrip('"')[:6].lower() != "v=spf1":
-        return False
-    return is_spf_text(txt_text(data))
+        return None
+    text = txt_text(data)
+    return text if is_spf_text(text) else None
 
 
 def is_spf_text(text: str | None) -> bool:
