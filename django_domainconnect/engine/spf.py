@@ -20,6 +20,7 @@ import dns.rdatatype
 from dns.rdtypes.ANY.TXT import TXT
 
 from .errors import PlanError, RenderError
+from .fast_init import fast_init
 
 MAX_LOOKUPS = 10  # RFC 7208 §4.6.4
 MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
@@ -48,6 +49,7 @@ class SpfLimitError(PlanError):
     code = "spf_lookup_limit"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Term:
     """One SPF term. ``key`` identifies it for de-duplication regardless of qualifier."""
@@ -129,6 +131,7 @@ def parse_rules(rules: str) -> list[Term]:
     return terms
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SpfRecord:
     """A parsed SPF record: its terms without ``v=spf1`` and without ``all``, plus the ``all`` qualifier."""
