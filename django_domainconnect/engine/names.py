@@ -14,8 +14,10 @@ MAX_NAME = 253  # presentation length without the trailing dot (255 octets on th
 # Plain ASCII host names (letters, digits, inner hyphens; underscores where allowed), at most 63 per label,
 # optional trailing dot. Explicit ASCII classes, no IGNORECASE: a case-folding match would let through
 # characters such as the Kelvin sign that lower-case to ASCII but are not ASCII.
-_LDH_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_LDHU_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)"
+# Possessive label quantifiers: what follows a label (".", the end) is never a label character, so giving
+# characters back could not help a match, only cost backtracking steps.
+_LDH_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}+(?<!-)"
+_LDHU_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}+(?<!-)"
 _LDH_NAME = re.compile(rf"(?:{_LDH_LABEL}\.)*{_LDH_LABEL}\.?")
 _LDHU_NAME = re.compile(rf"(?:{_LDHU_LABEL}\.)*{_LDHU_LABEL}\.?")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
+import socket
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ import dns.tokenizer
 from . import spf
 from .conflicts import self_conflict
 from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
+from .fast_init import fast_init
 from .names import MAX_NAME, is_subdomain, normalize_domain, normalize_host, to_alabel_name
 from .types import Policy, Record, Template, TemplateRecord
 from .variables import BUILTINS, builtin_values, find_variables, is_prop_value, substitute
@@ -50,6 +53,7 @@ class OwnerNameError(HostError, RenderError):
     so callers catching either class see it (code ``invalid_host``)."""
 
 
+@fast_init  # built once per rendered record: the generated __init__ is a good part of rendering's cost
 @dataclass(frozen=True, slots=True)
 class RenderedRecord:
     """One rendered template record. ``record`` is ``None`` only for SPFM, whose ``spf_rules`` (rendered
@@ -93,12 +97,16 @@ class _Renderer:
         self.fqdn = f"{self.host}.{self.domain}" if self.host else self.domain
         if len(self.fqdn) > MAX_NAME:
             raise HostError(f"'{self.fqdn}' is longer than {MAX_NAME} characters", field="host")
-        # Built-ins go last so a request parameter can never override them (§9.1.2).
-        self.values = {**{k: str(v) for k, v in params.items()}, **builtin_values(self.domain, self.host)}
-        self.apex = self.domain + "."
+        self.fqdn_dot = self.fqdn + "."  # the owner of every "@" record
+        self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
+        values = dict(zip(params.keys(), map(str, params.values()), strict=True))  # {k: str(v)}, without a Python loop
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
-        # none (the usual request) no record needs scanning at all.
-        self.bad_values = _bad_values(self.values)
+        # none (the usual request) no record needs scanning at all. Built-in names are not request values.
+        self.bad_values = _bad_values(values)
+        # Built-ins go last so a request parameter can never override them (§9.1.2).
+        values.update(builtin_values(self.domain, self.host))
+        self.values = values
+        self.apex = self.domain + "."
 
     # -- variables ---------------------------------------------------------------------------------------
 
@@ -119,11 +127,22 @@ class _Renderer:
 
     # -- names -------------------------------------------------------------------------------------------
 
+    def host_owner(self, rec: TemplateRecord) -> str:
+        """``owner(rec.host)``, from the name the record validated when it was built when there is one."""
+        literal = rec.literal_host
+        if literal == "":
+            return self.fqdn_dot
+        if literal is not None:
+            full = f"{literal}.{self.fqdn_dot}"
+            if len(full) <= MAX_NAME + 1:
+                return full
+        return self.owner(rec.host, rec, "host")  # variables, absolute names, errors
+
     def owner(self, raw: str | None, rec: TemplateRecord, field: str) -> str:
         """§9.3: "@"/empty = [host.]domain; trailing dot = absolute; else relative to [host.]domain."""
         text = (raw or "").strip()
         if text in ("", "@"):
-            return self.fqdn + "."
+            return self.fqdn_dot
         for name in find_variables(text) if "%" in text else ():
             value = self.values.get(name)
             if name in BUILTINS or value is None:
@@ -139,7 +158,7 @@ class _Renderer:
             raise OwnerNameError(f"host '{rendered}' has an empty label", record_index=rec.index, field=field)
         try:
             if rendered in ("", "@"):
-                return self.fqdn + "."
+                return self.fqdn_dot
             name = to_alabel_name(rendered, what=field, allow_underscore=True, allow_wildcard=True)
         except HostError as exc:
             raise OwnerNameError(exc.message, record_index=rec.index, field=field) from None
@@ -157,7 +176,7 @@ class _Renderer:
         if not text:
             raise RenderError(f"{field} is missing", record_index=rec.index, field=field)
         if text == "@":
-            return self.fqdn + "."
+            return self.fqdn_dot
         if text.endswith(".@"):  # seen in the corpus ("mail.@"): a literal "@" label means [host.]domain
             rendered = f"{self.sub(text[:-2], rec, field)}.{self.fqdn}"
         else:
@@ -174,7 +193,10 @@ class _Renderer:
 
     def ttl(self, rec: TemplateRecord) -> int:
         """Best effort (§6.2 TTL): clamp into policy bounds, default when missing or not a number."""
-        raw, value = rec.ttl, None
+        raw = rec.ttl
+        if type(raw) is int and self.min_ttl <= raw <= self.max_ttl:
+            return raw  # the usual case, nothing to substitute or clamp (bool is not ``int`` here)
+        value = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
         elif isinstance(raw, str):
@@ -186,7 +208,7 @@ class _Renderer:
                 value = int(text)
         if value is None:
             value = self.policy.default_ttl
-        return max(self.policy.min_ttl, min(self.policy.max_ttl, value))
+        return max(self.min_ttl, min(self.max_ttl, value))
 
     def uint16(self, raw: int | str | None, rec: TemplateRecord, field: str) -> int:
         if raw is None:
@@ -239,49 +261,67 @@ class _Renderer:
                               field=field) from None
 
     def render(self, rec: TemplateRecord) -> RenderedRecord:
-        rtype = rec.type.upper()
+        rtype = rec.rtype
         if rtype == "SRV":
             return self.render_srv(rec)
-        owner = self.owner(rec.host, rec, "host")
-        if rtype == "SPFM":
-            rules = self.sub(rec.spf_rules or "", rec, "spfRules")
-            try:
-                terms = spf.parse_rules(rules)
-            except spf.SpfSyntaxError as exc:
-                raise spf.SpfSyntaxError(exc.message, record_index=rec.index, field="spfRules") from None
-            return RenderedRecord(None, rec, " ".join(t.text() for t in terms), owner, self.ttl(rec))
-        if rtype in ("REDIR301", "REDIR302"):
-            target = self.sub((rec.target or rec.points_to or "").strip(), rec, "target")
-            if not target or _CONTROL.search(target) or " " in target:
-                raise RenderError(f"redirect target '{target}' is empty or has spaces", record_index=rec.index,
-                                  field="target")
-            return self.done(rec, Record(owner, rtype, self.ttl(rec), target))
-        if rtype == "APEXCNAME":
-            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.target(rec.points_to, rec, "pointsTo")))
-        if rtype in ("A", "AAAA"):
-            if (rec.points_to or "").strip() == "@":
-                raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
-                                  record_index=rec.index, field="pointsTo")
-            text = self.sub((rec.points_to or "").strip(), rec, "pointsTo")
-            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.address(rtype, text.strip(), rec)))
-        if rtype in ("CNAME", "NS"):
-            if rtype == "NS" and (rec.points_to or "").strip() == "@":
-                raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
-                                  record_index=rec.index, field="pointsTo")
-            if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
-                raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
-                                  record_index=rec.index, field="host")
-            # target() already gives a valid, canonical absolute name: no need to re-parse it.
-            return self.done(rec, Record(owner, rtype, self.ttl(rec), self.target(rec.points_to, rec, "pointsTo")))
-        if rtype == "MX":
-            data = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
-            return self.done(rec, Record(owner, "MX", self.ttl(rec), data))
-        if rtype == "TXT":
-            return self.done(rec, Record(owner, "TXT", self.ttl(rec), self.txt_data(rec)))
+        owner = self.host_owner(rec)
+        return _RENDER_BY_TYPE.get(rtype, _Renderer.render_other)(self, rec, rtype, owner)
+
+    def render_spfm(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        rules = rec.spf_text if rec.spf_text is not None else self.spf_rules(rec)
+        return RenderedRecord(None, rec, rules, owner, self.ttl(rec))
+
+    def render_redirect(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        target = self.sub((rec.target or rec.points_to or "").strip(), rec, "target")
+        if not target or _CONTROL.search(target) or " " in target:
+            raise RenderError(f"redirect target '{target}' is empty or has spaces", record_index=rec.index,
+                              field="target")
+        return self.done(rec, owner, rtype, target)
+
+    def render_apexcname(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        return self.done(rec, owner, rtype, self.target(rec.points_to, rec, "pointsTo"))
+
+    def render_address(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        points_to = (rec.points_to or "").strip()
+        if points_to == "@":
+            raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
+                              record_index=rec.index, field="pointsTo")
+        text = self.sub(points_to, rec, "pointsTo")
+        return self.done(rec, owner, rtype, self.address(rtype, text.strip(), rec))
+
+    def render_alias(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        """CNAME and NS: one host name as data, never at the apex (CNAME only where the policy allows)."""
+        if rtype == "NS" and (rec.points_to or "").strip() == "@":
+            raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
+                              record_index=rec.index, field="pointsTo")
+        if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
+            raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
+                              record_index=rec.index, field="host")
+        # target() already gives a valid, canonical absolute name: no need to re-parse it.
+        return self.done(rec, owner, rtype, self.target(rec.points_to, rec, "pointsTo"))
+
+    def render_mx(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        data = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
+        return self.done(rec, owner, rtype, data)
+
+    def render_txt(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        return self.done(rec, owner, rtype, self.txt_data(rec))
+
+    def render_other(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+        """Any other type the policy supports: the data is parsed and written back by dnspython."""
         if rec.data is None:
             raise RenderError(f"a {rtype} record needs 'data'", record_index=rec.index, field="data")
         rdata = self.rdata(rtype, self.sub(rec.data.strip(), rec, "data"), rec, "data")
-        return self.done(rec, Record(owner, dns.rdatatype.to_text(rdata.rdtype), self.ttl(rec), rdata.to_text()))
+        return self.done(rec, owner, dns.rdatatype.to_text(rdata.rdtype), rdata.to_text())
+
+    def spf_rules(self, rec: TemplateRecord) -> str:
+        """The rendered, validated ``spfRules`` of an SPFM record, its terms joined by one space."""
+        rules = self.sub(rec.spf_rules or "", rec, "spfRules")
+        try:
+            terms = spf.parse_rules(rules)
+        except spf.SpfSyntaxError as exc:
+            raise spf.SpfSyntaxError(exc.message, record_index=rec.index, field="spfRules") from None
+        return " ".join(t.text() for t in terms)
 
     def address(self, rtype: str, text: str, rec: TemplateRecord) -> str:
         """Canonical A/AAAA data, parsed directly (as dnspython's rdata classes do, without a tokenizer)."""
@@ -290,7 +330,7 @@ class _Renderer:
                 if _CANONICAL_IPV4.fullmatch(text):
                     return text  # what dnspython would give back: it accepts and writes exactly this form
                 return dns.ipv4.inet_ntoa(dns.ipv4.inet_aton(text))
-            return _canonical_ipv6(text)
+            return text if _is_canonical_ipv6(text) else _canonical_ipv6(text)
         except (dns.exception.DNSException, ValueError) as exc:
             raise RenderError(f"'{text}' is not an IPv{4 if rtype == 'A' else 6} address ({exc})",
                               record_index=rec.index, field="pointsTo") from None
@@ -306,11 +346,27 @@ class _Renderer:
         target = self.target(rec.target, rec, "target", root_ok=True)
         data = (f"{self.uint16(rec.priority, rec, 'priority')} {self.uint16(rec.weight, rec, 'weight')} "
                 f"{self.uint16(rec.port, rec, 'port')} {target}")
-        return self.done(rec, Record(owner, "SRV", self.ttl(rec), data))
+        return self.done(rec, owner, "SRV", data)
 
-    @staticmethod
-    def done(rec: TemplateRecord, record: Record) -> RenderedRecord:
-        return RenderedRecord(record, rec, None, record.name, record.ttl)
+    def done(self, rec: TemplateRecord, owner: str, rtype: str, data: str) -> RenderedRecord:
+        ttl = self.ttl(rec)
+        return RenderedRecord(Record(owner, rtype, ttl, data), rec, None, owner, ttl)
+
+
+# Renderers by upper-case type, SRV aside (its owner name is built differently); other types are
+# validated by dnspython.
+_RENDER_BY_TYPE = {
+    "SPFM": _Renderer.render_spfm,
+    "REDIR301": _Renderer.render_redirect,
+    "REDIR302": _Renderer.render_redirect,
+    "APEXCNAME": _Renderer.render_apexcname,
+    "A": _Renderer.render_address,
+    "AAAA": _Renderer.render_address,
+    "CNAME": _Renderer.render_alias,
+    "NS": _Renderer.render_alias,
+    "MX": _Renderer.render_mx,
+    "TXT": _Renderer.render_txt,
+}
 
 
 def render_records(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
@@ -329,11 +385,11 @@ def render_records(template: Template, *, domain: str, host: str = "", params: M
         raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",
                         code="host_required", field="host")
     active = active_records(template, group_ids)
+    supported = policy.supported_types
     for rec in active:
-        rtype = rec.type.upper()
-        if rtype not in policy.supported_types:
-            raise UnsupportedTypeError(f"this DNS Provider does not support {rtype} records", record_index=rec.index,
-                                       field="type")
+        if rec.rtype not in supported:
+            raise UnsupportedTypeError(f"this DNS Provider does not support {rec.rtype} records",
+                                       record_index=rec.index, field="type")
     if renderer.bad_values:
         for rec in active:
             renderer.check_values(rec)
@@ -349,7 +405,7 @@ def _bad_values(values: Mapping[str, str]) -> set[str]:
     can include (``\\`` + space is not an escape, ``\\DDD`` takes digits only), so the joined text is
     valid exactly when every value is, and the usual request (all valid) costs one regex call.
     """
-    requested = {k: v for k, v in values.items() if k not in BUILTINS}
+    requested = values if BUILTINS.isdisjoint(values) else {k: v for k, v in values.items() if k not in BUILTINS}
     if is_prop_value(" ".join(requested.values())):
         return set()
     return {k for k, v in requested.items() if not is_prop_value(v)}
@@ -374,6 +430,43 @@ def _canonical_ipv6(text: str) -> str:
     """dnspython's canonical form of an IPv6 address (raises as it does). Cached: a pure function of the
     text, and the few addresses a provider's templates point at recur in request after request."""
     return dns.ipv6.inet_ntoa(dns.ipv6.inet_aton(text))
+
+
+def _is_canonical_ipv6(text: str) -> bool:
+    """Whether ``text`` is an IPv6 address exactly as ``dns.ipv6.inet_ntoa`` writes it, without dnspython.
+
+    Exact: when ``text`` is what dnspython writes for some address, dnspython parses it back to that
+    address and writes ``text`` again, so ``_canonical_ipv6(text) == text``. The C parser only finds the
+    address to compare with; any text it refuses takes the full path (and its error).
+    """
+    try:
+        packed = socket.inet_pton(socket.AF_INET6, text)
+    except (OSError, ValueError):
+        return False
+    return _ipv6_text(packed) == text
+
+
+_EIGHT_WORDS = struct.Struct("!8H")
+_WORDS_TEXT = ":{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:".format  # hex without leading zeros, ":" on both ends
+_IPV4_TEXT = "{}.{}.{}.{}".format
+# ":0:0:", ":0:0:0:" … ":0:…:0:" (8): in ":" + words + ":", a run of exactly that many zero words, longest first.
+_ZERO_RUNS = tuple((":" + "0:" * n, n) for n in range(8, 1, -1))
+
+
+def _ipv6_text(packed: bytes) -> str:
+    """``dns.ipv6.inet_ntoa(packed)``: lower-case hex words without leading zeros, the first of the longest
+    runs of two or more zero words written ``::``, and dnspython's IPv4 forms ``::a.b.c.d`` (six zero words
+    first) and ``::ffff:a.b.c.d`` (five, then ffff)."""
+    words = _EIGHT_WORDS.unpack(packed)
+    text = _WORDS_TEXT(*words)
+    for needle, length in _ZERO_RUNS:
+        start = text.find(needle)  # the longest run found first; str.find gives the first of equals
+        if start < 0:
+            continue
+        if start == 0 and (length == 6 or (length == 5 and words[5] == 0xFFFF)):
+            return ("::" if length == 6 else "::ffff:") + _IPV4_TEXT(*packed[12:])
+        return f"{text[1:start]}::{text[start + 2 * length + 1:-1]}"
+    return text[1:-1]
 
 
 def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:

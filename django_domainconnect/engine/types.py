@@ -11,6 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import spf
+from .errors import HostError
+from .fast_init import fast_init
+from .names import to_alabel_name
+
 Level = Literal["error", "warning", "info"]
 Essential = Literal["Always", "OnApply"]
 
@@ -39,6 +44,7 @@ class Record:
         return {"name": self.name, "type": self.type, "ttl": self.ttl, "data": self.data}
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TemplateRecord:
     """One record of a template, as written by its author (values not yet rendered).
@@ -66,10 +72,49 @@ class TemplateRecord:
     essential: str | None = None
     group_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # Derived from the fields above when the record is built (never passed in, never part of its identity):
+    # what rendering would otherwise work out again for every apply request.
+    rtype: str = field(init=False, compare=False, hash=False, repr=False)  # ``type`` upper-cased
+    # ``host`` as a valid owner name relative to [host.]domain, lower-case A-labels; "" for "@" or empty;
+    # ``None`` when rendering needs the full path (variables, absolute or invalid names).
+    literal_host: str | None = field(init=False, compare=False, hash=False, repr=False)
+    # SPFM without variables: ``spfRules`` rendered (terms validated, joined by one space); else ``None``.
+    spf_text: str | None = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        rtype = self.type.upper()
+        object.__setattr__(self, "rtype", rtype)
+        object.__setattr__(self, "literal_host", _literal_host(self.host))
+        object.__setattr__(self, "spf_text", _spf_text(self.spf_rules) if rtype == "SPFM" else None)
 
     @property
     def essential_mode(self) -> Essential:
         return "OnApply" if self.essential == "OnApply" else "Always"
+
+
+def _literal_host(host: str | None) -> str | None:
+    """The owner name rendering gives ``host`` whatever the request, when that needs no request value:
+    exactly what ``render`` computes for text without ``%`` and without a trailing dot (§9.3)."""
+    text = (host or "").strip()
+    if "%" in text or text.endswith("."):
+        return None
+    if text in ("", "@"):
+        return ""
+    try:
+        return to_alabel_name(text, what="host", allow_underscore=True, allow_wildcard=True)
+    except HostError:
+        return None  # rendering raises the error, with the record's index and field
+
+
+def _spf_text(rules: str | None) -> str | None:
+    """Validated ``spfRules`` without variables, as rendering writes them; ``None`` when rendering must
+    substitute variables or raise the syntax error."""
+    if not isinstance(rules, str) or "%" in rules:
+        return None
+    try:
+        return " ".join(t.text() for t in spf.parse_rules(rules))
+    except spf.SpfSyntaxError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

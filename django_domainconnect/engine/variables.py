@@ -53,17 +53,13 @@ def substitute(text: str, values: Mapping[str, str], *, field: str | None = None
     """
     if "%" not in text:
         return text  # no variable to replace (most fields): skip the scan
-    out: list[str] = []
-    pos = 0
-    for match in NAMED_VARIABLE_RE.finditer(text):
-        name = match.group(1)
+    parts = NAMED_VARIABLE_RE.split(text)  # literal, name, literal, name, …, literal: the names at odd places
+    for i in range(1, len(parts), 2):
+        name = parts[i]
         if name not in values:
             raise VariableError(
                 f"variable '%{name}%' has no value: pass it as a request parameter named '{name}'",
                 code="missing_variable", field=field, record_index=record_index,
             )
-        out.append(text[pos:match.start()])
-        out.append(values[name])
-        pos = match.end()
-    out.append(text[pos:])
-    return "".join(out)
+        parts[i] = values[name]
+    return "".join(parts)
