@@ -95,13 +95,13 @@ def _parse_short_term(token: str) -> Term:
 def _parse_term(token: str) -> Term:
     if not token.isascii() or not token.isprintable():
         raise SpfSyntaxError(f"'{token}' has characters SPF does not allow (use A-labels for IDNs)")
-    modifier = _MODIFIER_RE.fullmatch(token)
+    modifier = _MODIFIER_RE.fullmatch(token) if "=" in token else None  # a modifier needs its '='
     if modifier and not token.lower().startswith(("ip4:", "ip6:")):
-        return Term("", modifier.group(1).lower(), "=" + modifier.group(2), modifier=True)
+        return Term("", modifier.group(1).lower(), "=" + modifier.group(2), True)
     match = _MECHANISM_RE.fullmatch(token)
-    if match is None or match.group(2).lower() not in MECHANISMS:
+    name = match.group(2).lower() if match is not None else ""
+    if name not in MECHANISMS:
         raise SpfSyntaxError(f"'{token}' is not an SPF mechanism or modifier (RFC 7208 §5, §6)")
-    name = match.group(2).lower()
     value = match.group(3) or ""
     if name in {"include", "exists"} and not value.startswith(":"):
         raise SpfSyntaxError(f"'{token}': {name} needs a domain (RFC 7208 §5.2, §5.7)")

@@ -20,6 +20,7 @@ Level = Literal["error", "warning", "info"]
 Essential = Literal["Always", "OnApply"]
 
 
+@fast_init  # the generated __init__ costs twice as much (engine/fast_init.py)
 @dataclass(frozen=True, slots=True, order=True)
 class Record:
     """One resource record as backends store it.
@@ -179,6 +180,7 @@ class Finding:
         }
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OwnedRecord:
     """A record written by an applied template instance, with how essential it is to that instance."""
@@ -195,6 +197,7 @@ class OwnedRecord:
     preexisting: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AppliedInstance:
     """State of one applied template instance at a zone (§10.1)."""
@@ -209,6 +212,7 @@ class AppliedInstance:
     params: tuple[tuple[str, str], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """An existing record the plan removes, and why (shown on consent pages and in API 409 bodies)."""
@@ -219,6 +223,7 @@ class Conflict:
     instance_id: str | None = None  # the applied instance that owned it, if any
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NameScope:
     """The owner names a plan must see: exact names, plus whole subtrees (for NS rules).
@@ -247,6 +252,7 @@ class Policy:
     allow_apex_cname: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What applying (or reverting) a template will do to one zone.
