@@ -99,7 +99,7 @@ class _Renderer:
             raise HostError(f"'{self.fqdn}' is longer than {MAX_NAME} characters", field="host")
         self.fqdn_dot = self.fqdn + "."  # the owner of every "@" record
         self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
-        values = dict(zip(params.keys(), map(str, params.values()), strict=True))  # {k: str(v)}, without a Python loop
+        values = {k: str(v) for k, v in params.items()}
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.
         self.bad_values = _bad_values(values)
@@ -403,12 +403,12 @@ def _bad_values(values: Mapping[str, str]) -> set[str]:
 
     One match over all values joined by spaces first: a space is a valid value character that no escape
     can include (``\\`` + space is not an escape, ``\\DDD`` takes digits only), so the joined text is
-    valid exactly when every value is, and the usual request (all valid) costs one regex call.
+    valid exactly when every value is, and the usual request (all valid) costs one regex call. Built-in names
+    are left out only when some value is invalid: when all are valid, the answer is empty either way.
     """
-    requested = values if BUILTINS.isdisjoint(values) else {k: v for k, v in values.items() if k not in BUILTINS}
-    if is_prop_value(" ".join(requested.values())):
+    if is_prop_value(" ".join(values.values())):
         return set()
-    return {k for k, v in requested.items() if not is_prop_value(v)}
+    return {k for k, v in values.items() if k not in BUILTINS and not is_prop_value(v)}
 
 
 def _check_self_conflicts(rendered: list[RenderedRecord], apex: str) -> None:
@@ -447,10 +447,9 @@ def _is_canonical_ipv6(text: str) -> bool:
 
 
 _EIGHT_WORDS = struct.Struct("!8H")
-_WORDS_TEXT = ":{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:{:x}:".format  # hex without leading zeros, ":" on both ends
-_IPV4_TEXT = "{}.{}.{}.{}".format
-# ":0:0:", ":0:0:0:" … ":0:…:0:" (8): in ":" + words + ":", a run of exactly that many zero words, longest first.
-_ZERO_RUNS = tuple((":" + "0:" * n, n) for n in range(8, 1, -1))
+# The words in hex without leading zeros, ":" on both ends (printf-style: the cheapest int formatting).
+_WORDS_TEXT = ":%x:%x:%x:%x:%x:%x:%x:%x:"
+_ZERO_RUN = re.compile(r":0(?::0)+(?=:)")  # two or more zero words, the whole run (greedy, never overlapping)
 
 
 def _ipv6_text(packed: bytes) -> str:
@@ -458,15 +457,15 @@ def _ipv6_text(packed: bytes) -> str:
     runs of two or more zero words written ``::``, and dnspython's IPv4 forms ``::a.b.c.d`` (six zero words
     first) and ``::ffff:a.b.c.d`` (five, then ffff)."""
     words = _EIGHT_WORDS.unpack(packed)
-    text = _WORDS_TEXT(*words)
-    for needle, length in _ZERO_RUNS:
-        start = text.find(needle)  # the longest run found first; str.find gives the first of equals
-        if start < 0:
-            continue
-        if start == 0 and (length == 6 or (length == 5 and words[5] == 0xFFFF)):
-            return ("::" if length == 6 else "::ffff:") + _IPV4_TEXT(*packed[12:])
-        return f"{text[1:start]}::{text[start + 2 * length + 1:-1]}"
-    return text[1:-1]
+    text = _WORDS_TEXT % words  # noqa: UP031
+    runs = _ZERO_RUN.findall(text)
+    if not runs:
+        return text[1:-1]
+    run = max(runs, key=len)  # the first of the longest
+    start, length = text.find(run), len(run) // 2
+    if start == 0 and (length == 6 or (length == 5 and words[5] == 0xFFFF)):
+        return ("::" if length == 6 else "::ffff:") + ".".join(map(str, packed[12:]))
+    return f"{text[1:start]}::{text[start + len(run) + 1:-1]}"
 
 
 def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:
