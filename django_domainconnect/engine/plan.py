@@ -16,16 +16,14 @@ import functools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 from typing import Any
 
 from . import spf
 from .conflicts import is_protected, same_owner_reason, self_conflict, subtree_reason
 from .errors import PlanError
 from .names import normalize_domain, normalize_host
-from .render import STRING_FIELDS, RenderedRecord, render_records
+from .render import RenderedRecord, render_records
 from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Policy, Record, Template
-from .variables import BUILTINS, find_variables
 
 Key = tuple[str, str, str]
 _NO_KEYS: frozenset[str] = frozenset()
@@ -370,17 +368,9 @@ def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecor
     return {o.record.key() for o in kept if any(self_conflict([(-1, o.record), n], apex) for n in new)}
 
 
-_string_fields = attrgetter(*STRING_FIELDS)  # one C call per record instead of a getattr per field
-
-
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
-    """Variables the rendered records' template fields use, built-ins aside.
-
-    One scan over the fields joined by newlines: a newline can be neither ``%`` nor part of a name, so no
-    match spans two fields and the scan finds exactly what a scan of each field would.
-    """
-    raws = [raw for rr in rendered for raw in _string_fields(rr.source) if isinstance(raw, str) and "%" in raw]
-    return set(find_variables("\n".join(raws))) - BUILTINS
+    """Variables the rendered records' template fields use, built-ins aside (``TemplateRecord.variables``)."""
+    return set().union(*(rr.source.variables for rr in rendered))
 
 
 def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
@@ -615,7 +605,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             spf_new.setdefault(rr.owner, []).append(rr)
     for name in list(dict.fromkeys([*spf_new, *state.released])):
         sources = spf_new.get(name, [])
-        terms = [t for rr in sources for t in spf.parse_rules(rr.spf_rules or "")]
+        # Rules without variables were parsed with the template; others are parsed once rendered.
+        terms = [t for rr in sources for t in (
+            rr.source.spf_terms if rr.source.spf_terms is not None else spf.parse_rules(rr.spf_rules or ""))]
         result = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
         if sources and result.record is not None:
             owned_new.append(OwnedRecord(result.record, "OnApply", sources[0].source.group_id,

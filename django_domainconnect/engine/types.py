@@ -9,14 +9,23 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from . import spf
 from .errors import HostError
 from .fast_init import fast_init
 from .names import to_alabel_name
+from .variables import BUILTINS, find_variables
 
 Level = Literal["error", "warning", "info"]
+
+# TemplateRecord attributes that may hold variables, with their JSON keys (for error messages).
+STRING_FIELDS = {
+    "host": "host", "name": "name", "points_to": "pointsTo", "data": "data", "target": "target",
+    "spf_rules": "spfRules", "service": "service", "protocol": "protocol", "ttl": "ttl",
+    "priority": "priority", "weight": "weight", "port": "port",
+}
 Essential = Literal["Always", "OnApply"]
 
 
@@ -81,12 +90,19 @@ class TemplateRecord:
     literal_host: str | None = field(init=False, compare=False, hash=False, repr=False)
     # SPFM without variables: ``spfRules`` rendered (terms validated, joined by one space); else ``None``.
     spf_text: str | None = field(init=False, compare=False, hash=False, repr=False)
+    # The terms of ``spf_text`` (``None`` with it).
+    spf_terms: tuple[spf.Term, ...] | None = field(init=False, compare=False, hash=False, repr=False)
+    # Names of the variables the string fields use, built-ins aside (kept with an applied instance).
+    variables: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         rtype = self.type.upper()
         object.__setattr__(self, "rtype", rtype)
         object.__setattr__(self, "literal_host", _literal_host(self.host))
-        object.__setattr__(self, "spf_text", _spf_text(self.spf_rules) if rtype == "SPFM" else None)
+        terms = _spf_terms(self.spf_rules) if rtype == "SPFM" else None
+        object.__setattr__(self, "spf_terms", terms)
+        object.__setattr__(self, "spf_text", None if terms is None else " ".join(t.text() for t in terms))
+        object.__setattr__(self, "variables", _variables(self))
 
     @property
     def essential_mode(self) -> Essential:
@@ -107,15 +123,27 @@ def _literal_host(host: str | None) -> str | None:
         return None  # rendering raises the error, with the record's index and field
 
 
-def _spf_text(rules: str | None) -> str | None:
-    """Validated ``spfRules`` without variables, as rendering writes them; ``None`` when rendering must
-    substitute variables or raise the syntax error."""
+def _spf_terms(rules: str | None) -> tuple[spf.Term, ...] | None:
+    """Validated terms of ``spfRules`` without variables; ``None`` when rendering must substitute variables
+    or raise the syntax error."""
     if not isinstance(rules, str) or "%" in rules:
         return None
     try:
-        return " ".join(t.text() for t in spf.parse_rules(rules))
+        return tuple(spf.parse_rules(rules))
     except spf.SpfSyntaxError:
         return None
+
+
+_string_fields = attrgetter(*STRING_FIELDS)  # one C call per record instead of a getattr per field
+_NO_VARIABLES: frozenset[str] = frozenset()
+
+
+def _variables(rec: TemplateRecord) -> frozenset[str]:
+    texts = [raw for raw in _string_fields(rec) if isinstance(raw, str) and "%" in raw]
+    if not texts:
+        return _NO_VARIABLES
+    # One scan: a newline is neither '%' nor part of a name, so no match spans two fields.
+    return frozenset(find_variables("\n".join(texts))) - BUILTINS
 
 
 @dataclass(frozen=True, slots=True)
