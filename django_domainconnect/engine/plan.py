@@ -73,11 +73,13 @@ class ZoneIndex:
             self._add([r for r in self._zone if r.name in names or (suffixes and r.name.endswith(suffixes))])
 
     def _add(self, records: Iterable[Record]) -> None:
+        by_owner, by_key, apex = self.by_owner, self.by_key, self.apex
         for rec in records:
-            self.by_owner.setdefault(rec.name, []).append(rec)
-            self.by_key.setdefault(rec.key(), []).append(rec)
-            if rec.type == "NS" and rec.name != self.apex:
-                self.delegations.add(rec.name)
+            name = rec.name
+            by_owner.setdefault(name, []).append(rec)
+            by_key.setdefault((name, rec.type, rec.data), []).append(rec)  # rec.key(), without the call
+            if rec.type == "NS" and name != apex:
+                self.delegations.add(name)
 
     def ensure(self, name: str) -> None:
         """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
