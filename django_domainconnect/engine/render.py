@@ -28,16 +28,11 @@ from .conflicts import self_conflict
 from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
 from .fast_init import fast_init
 from .names import MAX_NAME, is_subdomain, normalize_domain, normalize_host, to_alabel_name
-from .types import Policy, Record, Template, TemplateRecord
+from .types import STRING_FIELDS, Policy, Record, Template, TemplateRecord
 from .variables import BUILTINS, builtin_values, find_variables, is_prop_value, substitute
 
 PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
 # Template fields that may hold variables, by attribute name -> JSON key (for error messages).
-STRING_FIELDS = {
-    "host": "host", "name": "name", "points_to": "pointsTo", "data": "data", "target": "target",
-    "spf_rules": "spfRules", "service": "service", "protocol": "protocol", "ttl": "ttl",
-    "priority": "priority", "weight": "weight", "port": "port",
-}
 _UNDERSCORE_LABEL = re.compile(r"_[A-Za-z0-9-]{1,62}")
 _DIGITS = re.compile(r"[0-9]{1,5}")
 _DDD = re.compile(r"[0-9]{3}")
