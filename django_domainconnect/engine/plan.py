@@ -84,7 +84,7 @@ class ZoneIndex:
     def ensure(self, name: str) -> None:
         """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
         filt = self._filter
-        if filt is not None and not filt(name):
+        if filt is not None and name not in filt.names and not filt(name):  # a set lookup first: the usual case
             self._filter = None
             self._add(r for r in self._zone if not filt(r.name))
 
@@ -141,7 +141,8 @@ class Ownership:
 
     def ensure(self, name: str) -> None:
         """Make sure every instance owning something at ``name`` is indexed (the rest at most once)."""
-        if self._filter is not None and not self._filter(name):
+        filt = self._filter
+        if filt is not None and name not in filt.names and not filt(name):  # a set lookup first: the usual case
             self._filter = None
             for inst in self._rest:
                 self._add(inst)
@@ -569,7 +570,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             ns_roots[probe.name] = probe
     if ns_roots:
         for root, old in index.below(set(ns_roots)):
-            if old.key() not in own_keys and old.key() not in new_by_key:
+            if (old_key := old.key()) not in own_keys and old_key not in new_by_key:
                 displace(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
 
     add: dict[Record, None] = {}
