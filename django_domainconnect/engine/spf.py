@@ -69,9 +69,7 @@ class Term:
 
     @property
     def lookups(self) -> int:
-        if self.modifier:
-            return 1 if self.name == "redirect" else 0
-        return 1 if self.name in LOOKUP_MECHANISMS else 0
+        return count_lookups((self,))
 
     def text(self) -> str:
         return f"{self.qualifier}{self.name}{self.value}"
@@ -159,14 +157,14 @@ class SpfRecord:
         return count_lookups(self.terms)
 
     def text(self) -> str:
-        mechanisms = [f"{t.qualifier}{t.name}{t.value}" for t in self.terms if not t.modifier]  # Term.text()
-        modifiers = [f"{t.qualifier}{t.name}{t.value}" for t in self.terms if t.modifier]
+        mechanisms = [t.text() for t in self.terms if not t.modifier]
+        modifiers = [t.text() for t in self.terms if t.modifier]
         tail = [f"{'' if self.all_qualifier == '+' else self.all_qualifier}all"] if self.all_qualifier else []
         return " ".join(["v=spf1", *mechanisms, *tail, *modifiers])
 
 
 def count_lookups(terms: Iterable[Term]) -> int:
-    """DNS-querying terms (``Term.lookups`` summed, without a property call per term)."""
+    """How many of ``terms`` make a DNS query (RFC 7208 §4.6.4): lookup mechanisms and ``redirect=``."""
     return sum(1 for t in terms if (t.name == "redirect" if t.modifier else t.name in LOOKUP_MECHANISMS))
 
 

@@ -114,3 +114,13 @@ def test_merging_two_rule_sets_is_commutative_up_to_order(a: list[str], b: list[
 def test_is_spf_data() -> None:
     assert spf.is_spf_data('"v=spf1 mx -all"') and spf.is_spf_data('"V=SPF1 " "mx -all"')
     assert not spf.is_spf_data('"v=spf10"') and not spf.is_spf_data('"hello"') and not spf.is_spf_data('"v=spf1')
+
+
+@pytest.mark.parametrize("token,lookups", [
+    ("include:a.example", 1), ("a", 1), ("mx:b.example", 1), ("ptr", 1), ("exists:c.example", 1),
+    ("redirect=d.example", 1), ("ip4:192.0.2.1", 0), ("ip6:2001:db8::1", 0), ("~all", 0), ("exp=e.example", 0),
+])
+def test_a_term_and_a_record_count_dns_lookups_by_the_same_rule(token, lookups):
+    term = spf.parse_term(token)
+    assert term.lookups == lookups == spf.count_lookups([term])
+    assert spf.SpfRecord((term, term), None).lookups == 2 * lookups
