@@ -389,7 +389,8 @@ def render_records(template: Template, *, domain: str, host: str = "", params: M
         for rec in active:
             renderer.check_values(rec)
     rendered = [renderer.render(rec) for rec in active]
-    _check_self_conflicts(rendered, renderer.apex)
+    if not template.self_conflict_free:
+        _check_self_conflicts(rendered, renderer.apex)
     return rendered
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Literal
+
+import dns.exception
+import dns.rdatatype
 
 from . import spf
 from .errors import HostError
@@ -134,6 +138,7 @@ def _spf_terms(rules: str | None) -> tuple[spf.Term, ...] | None:
         return None
 
 
+_rtype = attrgetter("rtype")
 _string_fields = attrgetter(*STRING_FIELDS)  # one C call per record instead of a getattr per field
 _NO_VARIABLES: frozenset[str] = frozenset()
 
@@ -169,10 +174,16 @@ class Template:
     warn_phishing: bool = False
     host_required: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # Derived from ``records`` when the template is built (never passed in, never part of its identity).
+    # The records' types, upper-cased.
+    record_types: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
+    # No active subset of the records can render into a set that clashes with itself (§10.4), whatever the
+    # request: rendering may skip that check (``_self_conflict_free``).
+    self_conflict_free: bool = field(init=False, compare=False, hash=False, repr=False)
 
-    @property
-    def record_types(self) -> frozenset[str]:
-        return frozenset(r.type.upper() for r in self.records)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "record_types", frozenset(map(_rtype, self.records)))
+        object.__setattr__(self, "self_conflict_free", _self_conflict_free(self.records))
 
     @property
     def group_ids(self) -> frozenset[str]:
@@ -184,6 +195,51 @@ class Template:
         if not self.sync_redirect_domain:
             return ()
         return tuple(d.strip().lower().rstrip(".") for d in self.sync_redirect_domain.split(",") if d.strip())
+
+
+# What the self-conflict check sees of the usual types (rendering writes each as it is): "NS", "CNAME", ""
+# (any other type) or ``None`` (unknown here: SRV builds its owner name its own way).
+_PLAIN_KINDS = {"NS": "NS", "CNAME": "CNAME", "SRV": None, "A": "", "AAAA": "", "MX": "", "TXT": "", "SPFM": "",
+                "CAA": "", "REDIR301": "", "REDIR302": "", "APEXCNAME": ""}
+
+
+def _alias_kind(rtype: str) -> str | None:
+    """What the self-conflict check sees of a record of type ``rtype`` (not one of ``_PLAIN_KINDS``): ""
+    (any type but NS and CNAME) or ``None`` (a generic type such as TYPE2, which dnspython writes back as
+    NS or CNAME)."""
+    try:
+        written = dns.rdatatype.to_text(dns.rdatatype.from_text(rtype))
+    except (dns.exception.DNSException, ValueError):
+        return ""  # a pseudo-type rendering writes as is (SPFM, REDIR301…), or one it refuses
+    return None if written in ("NS", "CNAME") else ""
+
+
+def _self_conflict_free(records: Sequence[TemplateRecord]) -> bool:
+    """Whether no subset of ``records`` can render into records that clash among themselves (§10.4).
+
+    Sufficient, never necessary: ``False`` only means rendering runs the full check. When every owner is
+    literal, rendering puts record ``r`` at ``literal_host.[host.]domain.`` (or fails), so owners are equal,
+    or one lies below another, exactly when their literal names are. The check can then only find a
+    CNAME sharing its literal owner with another record, or a non-NS record at or below an NS record's
+    owner ("" is the top: everything lies below it). Neither here: it finds nothing, for any request.
+    """
+    others: list[str] = []  # owners of the non-NS records (CNAME included)
+    cnames: list[str] = []
+    delegations: list[str] = []
+    for rec in records:
+        literal, rtype = rec.literal_host, rec.rtype
+        kind = _PLAIN_KINDS[rtype] if rtype in _PLAIN_KINDS else _alias_kind(rtype)
+        if literal is None or kind is None:
+            return False
+        if kind == "NS":
+            delegations.append(literal)
+        else:
+            others.append(literal)
+            if kind == "CNAME":
+                cnames.append(literal)
+    if cnames and any(others.count(c) + delegations.count(c) > 1 for c in cnames):
+        return False
+    return not delegations or not any(d == "" or o == d or o.endswith("." + d) for d in delegations for o in others)
 
 
 @dataclass(frozen=True, slots=True)

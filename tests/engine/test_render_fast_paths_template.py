@@ -1,0 +1,107 @@
+"""Rendering's per-template fast paths give exactly what the full paths give (issue 7: render_records'
+constant cost).
+
+``Template.self_conflict_free`` lets rendering skip the self-conflict check (§10.4): rendering with the flag
+must equal rendering with it forced off (the full check), for every template, request and group subset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from django_domainconnect.engine.conflicts import self_conflict
+from django_domainconnect.engine.errors import EngineError
+from django_domainconnect.engine.render import render_records
+from django_domainconnect.engine.template import parse_template
+from django_domainconnect.engine.types import Policy, Record, Template, TemplateRecord
+
+ALL_TYPES = Policy(supported_types=Policy().supported_types | {"SRV", "TYPE2", "TYPE5", "TYPE1", "SPF", "REDIR301",
+                                                               "APEXCNAME", "NS ", "BOGUS"})
+
+
+def with_full_check(template: Template) -> Template:
+    """The same template with the self-conflict check always run."""
+    copy = dataclasses.replace(template)
+    object.__setattr__(copy, "self_conflict_free", False)
+    return copy
+
+
+def outcome(template: Template, **kwargs):
+    try:
+        rendered = render_records(template, domain="example.com", policy=ALL_TYPES, **kwargs)
+    except EngineError as exc:
+        return ("error", type(exc), exc.message, exc.code, exc.record_index, exc.field)
+    return ("ok", [(r.record, r.spf_rules, r.name, r.ttl, r.source.index) for r in rendered])
+
+
+def record(index: int, rtype: str, host: str | None, group: str | None) -> TemplateRecord:
+    data = {"CNAME": "target.example.net", "NS": "ns1.example.net", "TYPE2": "ns2.example.net.",
+            "TYPE5": "t.example.net.", "TYPE1": "192.0.2.7", "SPF": '"v=spf1 -all"', "REDIR301": "https://x.example/",
+            "APEXCNAME": "t.example.net"}.get(rtype, "text")
+    return TemplateRecord(index=index, type=rtype, host=host, points_to="192.0.2.1" if rtype == "A" else data,
+                          data=data, target=data, spf_rules="include:spf.example.net", priority=10, weight=1,
+                          port=5060, service="_sip", protocol="_tcp", ttl=300, group_id=group)
+
+
+HOSTS = st.one_of(st.none(), st.sampled_from(
+    ["@", "", "sub", "a.sub", "b.a.sub", "SUB", "www", "*", "*.sub", "sub.", "sub.example.com.", "%v%", "%v%.sub",
+     "x%w%", "-bad", "a" * 64, "xn--fa-hia", "ß"]))
+TYPES = st.sampled_from(["A", "TXT", "MX", "CNAME", "cname", "NS", "ns", "SPFM", "SRV", "TYPE2", "TYPE5", "TYPE1",
+                         "SPF", "REDIR301", "APEXCNAME", "NS ", "BOGUS", "CAA"])
+
+
+@settings(max_examples=4000, deadline=None)
+@given(st.lists(st.tuples(TYPES, HOSTS, st.sampled_from([None, "g1", "g2"])), min_size=1, max_size=5),
+       st.sampled_from(["", "sub", "a.sub", "www"]),
+       st.sampled_from([{"v": "sub", "w": "1"}, {"v": "www", "w": ""}, {"v": "a.sub", "w": "x"}]),
+       st.sampled_from([None, ["g1"], ["g2"], ["g1", "g2"]]))
+@example([("NS", "sub", None), ("NS", "sub", None)], "", {"v": "x", "w": ""}, None)  # the delegation benchmark
+@example([("NS", "sub", None), ("A", "a.sub", None)], "", {"v": "x", "w": ""}, None)
+@example([("NS", "@", None), ("A", "a", None)], "sub", {"v": "x", "w": ""}, None)
+@example([("CNAME", "www", None), ("A", "WWW", None)], "", {"v": "x", "w": ""}, None)
+@example([("CNAME", "www", None), ("CNAME", "www", None)], "", {"v": "x", "w": ""}, None)  # one record twice
+@example([("TYPE5", "www", None), ("A", "www", None)], "", {"v": "x", "w": ""}, None)
+@example([("TYPE2", "sub", None), ("A", "a.sub", None)], "", {"v": "x", "w": ""}, None)
+def test_skipping_the_self_conflict_check_equals_running_it(rows, host, params, groups):
+    template = Template("p", "P", "s", "S", tuple(record(i, *row) for i, row in enumerate(rows)))
+    kwargs = {"host": host, "params": params, "group_ids": groups}
+    assert outcome(template, **kwargs) == outcome(with_full_check(template), **kwargs)
+
+
+def test_flag_when_the_template_is_built():
+    def flag(*records: dict) -> bool:
+        return parse_template({"providerId": "p", "providerName": "P", "serviceId": "s", "serviceName": "S",
+                               "records": list(records)}).self_conflict_free
+
+    a, txt = {"type": "A", "host": "@", "pointsTo": "%ip%"}, {"type": "TXT", "host": "@", "data": "x"}
+    assert flag(a, txt, {"type": "CNAME", "host": "www", "pointsTo": "@"}, {"type": "SPFM", "host": "@"})
+    assert flag({"type": "NS", "host": "sub", "pointsTo": "%ns1%"}, {"type": "NS", "host": "sub", "pointsTo": "x"})
+    assert flag({"type": "NS", "host": "sub", "pointsTo": "x"}, {"type": "A", "host": "subway", "pointsTo": "%ip%"})
+    assert flag({"type": "REDIR301", "host": "www", "target": "x"}, {"type": "APEXCNAME", "host": "www"})
+    assert not flag({"type": "CNAME", "host": "www", "pointsTo": "@"}, {"type": "TXT", "host": "WWW", "data": "x"})
+    assert not flag({"type": "NS", "host": "sub", "pointsTo": "x"}, {"type": "A", "host": "a.sub", "pointsTo": "x"})
+    assert not flag({"type": "NS", "host": "@", "pointsTo": "x"}, a)  # "@" with a host: everything is below
+    assert not flag({"type": "A", "host": "%v%", "pointsTo": "x"})  # owners from variables
+    assert not flag({"type": "A", "host": "x.example.com.", "pointsTo": "x"})  # absolute
+    assert not flag({"type": "SRV", "name": "@", "service": "_sip", "protocol": "_tcp"})
+    assert not flag({"type": "TYPE5", "host": "www", "data": "x."})  # written back as CNAME
+
+
+@given(st.lists(st.tuples(TYPES, HOSTS, st.none()), min_size=1, max_size=5))
+@settings(max_examples=1000, deadline=None)
+def test_a_free_template_renders_no_clash_under_the_full_check(rows):
+    """The flag's claim itself, on every successful render: the conflict check finds nothing."""
+    template = Template("p", "P", "s", "S", tuple(record(i, *row) for i, row in enumerate(rows)))
+    if not template.self_conflict_free:
+        return
+    for host in ("", "sub", "a.b"):
+        try:
+            rendered = render_records(template, domain="example.com", host=host, params={"v": "x", "w": "y"},
+                                      policy=ALL_TYPES)
+        except EngineError:
+            continue
+        pairs = [(r.source.index, r.record or Record(r.owner, "TXT", 0, f"spfm {r.source.index}")) for r in rendered]
+        assert self_conflict(pairs, "example.com.") is None
