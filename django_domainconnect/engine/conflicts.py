@@ -28,26 +28,49 @@ def same_owner_reason(new: Record, old: Record, txt_mode: str | None = None,
     """Why ``old`` (an existing record at the same owner as ``new``) must go, or ``None`` if it may stay."""
     if new.data == old.data and new.type == old.type and new.name == old.name:
         return None  # the same record (key equality, without building the keys)
-    name = new.name
-    if new.type == "CNAME":
+    rule = SAME_OWNER_RULES.get((new.type, old.type), _UNKNOWN)
+    if rule is None:
+        return None
+    if rule is _TXT_RULE:
+        return txt_reason(new.name, old, txt_mode, txt_prefix)
+    if rule is _UNKNOWN:
+        return _pair_reason(new.type, old.type, new.name)
+    return rule.format(new.name)
+
+
+def _pair_reason(new_type: str, old_type: str, name: str) -> str | None:
+    """The rules by type pair (TXT against TXT aside: ``txt_reason`` decides by the matching mode)."""
+    if new_type == "CNAME":
         return f"a CNAME at {name} cannot coexist with any other record at that name"
-    if old.type == "CNAME":
-        return f"the existing CNAME at {name} cannot coexist with the new {new.type} record"
-    if new.type == "NS":
+    if old_type == "CNAME":
+        return f"the existing CNAME at {name} cannot coexist with the new {new_type} record"
+    if new_type == "NS":
         return f"NS records at {name} delegate that name: no other record may stay there"
-    if old.type == "NS":
-        return f"the existing NS records at {name} delegate that name: the new {new.type} record conflicts"
-    if new.type == old.type and new.type in ONE_PER_OWNER_TYPES:
-        return f"the new {new.type} records at {name} replace the existing {new.type} records"
-    if new.type in ADDRESS_TYPES and old.type in ADDRESS_TYPES:
-        return f"the new {new.type} record at {name} replaces the existing A/AAAA records"
-    web_new = new.type in WEB_PSEUDO_TYPES
-    web_old = old.type in WEB_PSEUDO_TYPES
-    if (web_new and (web_old or old.type in ADDRESS_TYPES)) or (web_old and new.type in ADDRESS_TYPES):
-        return f"the new {new.type} record at {name} replaces the existing {old.type} record"
-    if new.type == "TXT" and old.type == "TXT":
-        return txt_reason(name, old, txt_mode, txt_prefix)
+    if old_type == "NS":
+        return f"the existing NS records at {name} delegate that name: the new {new_type} record conflicts"
+    if new_type == old_type and new_type in ONE_PER_OWNER_TYPES:
+        return f"the new {new_type} records at {name} replace the existing {new_type} records"
+    if new_type in ADDRESS_TYPES and old_type in ADDRESS_TYPES:
+        return f"the new {new_type} record at {name} replaces the existing A/AAAA records"
+    web_new = new_type in WEB_PSEUDO_TYPES
+    web_old = old_type in WEB_PSEUDO_TYPES
+    if (web_new and (web_old or old_type in ADDRESS_TYPES)) or (web_old and new_type in ADDRESS_TYPES):
+        return f"the new {new_type} record at {name} replaces the existing {old_type} record"
     return None
+
+
+_TXT_RULE = "txt"  # a marker: TXT against TXT depends on the new record's matching mode
+_UNKNOWN = "unknown"  # a marker: a type pair outside the table below
+# The rule of ``_pair_reason`` for every pair of the types templates and zones usually hold, as a message
+# template with "{}" for the owner name (``None``: no conflict); a plan asks about many pairs, and a dict
+# lookup is cheaper than walking the rules.
+_TABLE_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP",
+                "SVCB", "TLSA", "TXT", *sorted(WEB_PSEUDO_TYPES))
+SAME_OWNER_RULES: dict[tuple[str, str], str | None] = {
+    (n, o): _TXT_RULE if (n, o) == ("TXT", "TXT") else (
+        None if (reason := _pair_reason(n, o, "{}")) is None else reason.replace("{}", "{0}", 1))
+    for n in _TABLE_TYPES for o in _TABLE_TYPES
+}
 
 
 def txt_reason(name: str, old: Record, mode: str | None, prefix: str | None) -> str | None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from . import spf
-from .conflicts import is_protected, same_owner_reason, self_conflict, subtree_reason
+from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason
 from .errors import PlanError
 from .names import normalize_domain, normalize_host
 from .render import RenderedRecord, render_records
@@ -28,6 +29,7 @@ from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Poli
 Key = tuple[str, str, str]
 _NO_KEYS: frozenset[str] = frozenset()
 _DEFAULT_POLICY = Policy()
+_NO_SCOPE = NameScope()
 
 
 def _parents(name: str, apex: str) -> Iterable[str]:
@@ -45,68 +47,74 @@ class _Filter:
     (``NameScope.covers`` runs a generator per call, too slow for every record of a large zone)."""
 
     def __init__(self, scope: NameScope) -> None:
-        self.names = scope.names | scope.subtrees
-        self.suffixes = tuple("." + s for s in scope.subtrees)
+        self.names = set(scope.names | scope.subtrees)  # grows with the names found below a subtree
+        self.suffixes = tuple(["." + s for s in scope.subtrees])
 
     def __call__(self, name: str) -> bool:
-        return name in self.names or bool(self.suffixes and name.endswith(self.suffixes))
+        if name in self.names:
+            return True
+        if self.suffixes and name.endswith(self.suffixes):
+            self.names.add(name)  # the next question about it is a set lookup
+            return True
+        return False
 
 
 class ZoneIndex:
-    """The records a plan sees, indexed by owner name and by identity (name, type, data).
-
-    With ``scope`` only the records inside it are indexed up front; the rest of a whole zone is indexed
-    once, and only if the plan asks about a name outside the scope (e.g. a removed instance's record).
+    """The records a plan sees, indexed by owner name in one pass (no scope filter: a dict append per record
+    costs what testing a record against a scope would). Identity lookups (name, type, data) scan the few
+    records at an owner, or a per-owner index built the first time a crowded owner is asked about, so any
+    number of lookups stays linear in the records at that owner.
     """
 
-    def __init__(self, zone: Iterable[Record], apex: str, scope: NameScope | None = None) -> None:
+    SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup
+
+    def __init__(self, zone: Iterable[Record], apex: str) -> None:
         self.apex = apex
-        self.by_owner: dict[str, list[Record]] = {}
-        self.by_key: dict[Key, list[Record]] = {}
-        self.delegations: set[str] = set()  # owners of NS records below the apex
-        self._zone = zone if isinstance(zone, list | tuple) else list(zone)
-        self._filter = _Filter(scope) if scope is not None else None
-        if self._filter is None:
-            self._add(self._zone)
-        else:  # inlined membership test: this line runs once per record of a whole zone
-            names, suffixes = self._filter.names, self._filter.suffixes
-            self._add([r for r in self._zone if r.name in names or (suffixes and r.name.endswith(suffixes))])
-
-    def _add(self, records: Iterable[Record]) -> None:
-        by_owner, by_key, apex = self.by_owner, self.by_key, self.apex
-        for rec in records:
-            name = rec.name
-            by_owner.setdefault(name, []).append(rec)
-            by_key.setdefault((name, rec.type, rec.data), []).append(rec)  # rec.key(), without the call
-            if rec.type == "NS" and name != apex:
-                self.delegations.add(name)
-
-    def ensure(self, name: str) -> None:
-        """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
-        filt = self._filter
-        if filt is not None and name not in filt.names and not filt(name):  # a set lookup first: the usual case
-            self._filter = None
-            self._add(r for r in self._zone if not filt(r.name))
+        by_owner: defaultdict[str, list[Record]] = defaultdict(list)
+        for rec in zone:
+            by_owner[rec.name].append(rec)
+        self.by_owner = by_owner  # read with .get(): a missing owner must not be inserted
+        self._keyed: dict[str, dict[Key, list[Record]]] = {}
+        # A name one label below the apex (or the apex) has no parent that could be a delegation.
+        self._child_dots = apex.count(".") + 1
 
     def at(self, name: str) -> list[Record]:
-        self.ensure(name)
-        return self.by_owner.get(name, [])
+        return self.by_owner.get(name) or []
 
-    def delegations_above(self, name: str) -> Iterable[Record]:
-        if not self.delegations:
-            return
-        for parent in _parents(name, self.apex):
-            if parent in self.delegations:
-                yield from (r for r in self.by_owner[parent] if r.type == "NS")
+    def find(self, name: str, rtype: str, data: str) -> list[Record]:
+        """The records with identity (name, rtype, data): the same RR, whatever their TTL."""
+        records = self.by_owner.get(name)
+        if not records:
+            return []
+        if len(records) <= self.SCAN_LIMIT:
+            found = []  # a loop, not a comprehension: no extra frame for the usual one or two records
+            for r in records:
+                if r.data == data and r.type == rtype:
+                    found.append(r)
+            return found
+        keyed = self._keyed.get(name)
+        if keyed is None:
+            keyed = self._keyed[name] = {}
+            for r in records:
+                keyed.setdefault((name, r.type, r.data), []).append(r)
+        return keyed.get((name, rtype, data)) or []
 
-    def below(self, roots: set[str]) -> Iterable[tuple[str, Record]]:
-        """(root, record) for every record strictly below one of ``roots`` — one pass over the owners."""
+    def delegations_above(self, name: str) -> list[Record]:
+        """NS records at the names strictly between ``name`` and the apex."""
+        if name.count(".") <= self._child_dots:
+            return []
+        by_owner = self.by_owner
+        return [r for parent in _parents(name, self.apex) for r in by_owner.get(parent) or () if r.type == "NS"]
+
+    def below(self, roots: Iterable[str]) -> Iterable[tuple[str, Record]]:
+        """(root, record) for every record strictly below one of ``roots`` (the nearest root when nested)."""
+        suffixes = tuple(["." + root for root in roots])
         for owner, records in list(self.by_owner.items()):
-            for parent in _parents(owner, self.apex):
-                if parent in roots:
-                    for rec in records:
-                        yield parent, rec
-                    break
+            if owner.endswith(suffixes):
+                root = (suffixes[0] if len(suffixes) == 1
+                        else max([s for s in suffixes if owner.endswith(s)], key=len))[1:]
+                for rec in records:
+                    yield root, rec
 
 
 class Ownership:
@@ -116,13 +124,12 @@ class Ownership:
     once, and only if the plan asks about SPF contributions at a name outside the scope.
     """
 
-    def __init__(self, instances: Iterable[AppliedInstance], scope: NameScope | None = None) -> None:
+    def __init__(self, instances: Sequence[AppliedInstance], scope: NameScope | None = None) -> None:
         self.by_key: dict[Key, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
-        self._filter = _Filter(scope) if scope is not None else None
         self._rest: list[AppliedInstance] = []
         self.empty = True  # no instance at all (a zone without applied templates): every lookup is empty
-        filt = self._filter
+        self._filter = filt = _Filter(scope) if scope is not None and instances else None
         names, suffixes = (filt.names, filt.suffixes) if filt is not None else (frozenset(), ())
         for inst in instances:
             self.empty = False
@@ -137,7 +144,8 @@ class Ownership:
             if owned.spf_rules is not None:
                 self.spf_by_name.setdefault(owned.record.name, []).append((inst, owned))
             else:
-                self.by_key.setdefault(owned.record.key(), []).append((inst, owned))
+                rec = owned.record
+                self.by_key.setdefault((rec.name, rec.type, rec.data), []).append((inst, owned))
 
     def ensure(self, name: str) -> None:
         """Make sure every instance owning something at ``name`` is indexed (the rest at most once)."""
@@ -151,8 +159,10 @@ class Ownership:
     def owners_of(self, record: Record) -> list[tuple[AppliedInstance, OwnedRecord]]:
         if self.empty:
             return []
-        self.ensure(record.name)
-        return self.by_key.get(record.key(), [])
+        name = record.name
+        if self._filter is not None and name not in self._filter.names:
+            self.ensure(name)
+        return self.by_key.get((name, record.type, record.data), [])
 
     def spf_at(self, name: str) -> list[tuple[AppliedInstance, OwnedRecord]]:
         if self.empty:
@@ -172,27 +182,32 @@ def rule_keys(rules: str | None) -> set[str]:
     return keys
 
 
-@dataclass(slots=True)
 class _State:
-    """What a plan accumulates: deletions (ordered), conflicts, removed and trimmed instances."""
+    """What a plan accumulates: deletions (ordered), conflicts, removed and trimmed instances. A plain class:
+    a dataclass with a default factory per field costs a good part of a small plan to build."""
 
-    index: ZoneIndex
-    owners: Ownership
-    apex: str
-    policy: Policy
-    skip_instances: set[str] = field(default_factory=set)  # the instance(s) being updated or reverted
-    deleted: dict[Record, None] = field(default_factory=dict)
-    conflicts: dict[Record, Conflict] = field(default_factory=dict)
-    removed: dict[str, AppliedInstance] = field(default_factory=dict)
-    trimmed: dict[str, tuple[AppliedInstance, set[Key], set[str]]] = field(default_factory=dict)
-    released: dict[str, set[str]] = field(default_factory=dict)  # owner -> SPF term keys given up
-    # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
-    spf_user: dict[str, bool] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    seen: NameScope = field(default_factory=NameScope)
+    __slots__ = ("index", "owners", "apex", "policy", "skip_instances", "deleted", "conflicts", "removed",
+                 "trimmed", "released", "spf_user", "warnings", "seen")
+
+    def __init__(self, index: ZoneIndex, owners: Ownership, apex: str, policy: Policy, *,
+                 skip_instances: set[str], seen: NameScope) -> None:
+        self.index = index
+        self.owners = owners
+        self.apex = apex
+        self.policy = policy
+        self.skip_instances = skip_instances  # the instance(s) being updated or reverted
+        self.deleted: dict[Record, None] = {}
+        self.conflicts: dict[Record, Conflict] = {}
+        self.removed: dict[str, AppliedInstance] = {}
+        self.trimmed: dict[str, tuple[AppliedInstance, set[Key], set[str]]] = {}
+        self.released: dict[str, set[str]] = {}  # owner -> SPF term keys given up
+        # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
+        self.spf_user: dict[str, bool] = {}
+        self.warnings: list[str] = []
+        self.seen = seen  # the names the records given to the planner were asked to cover
 
     def delete(self, rec: Record) -> None:
-        if not is_protected(rec, self.apex):
+        if rec.type != "SOA" and not (rec.type == "NS" and rec.name == self.apex):  # is_protected(), inlined
             self.deleted[rec] = None
 
     def delete_owned(self, owned: OwnedRecord, inst: AppliedInstance) -> None:
@@ -204,8 +219,8 @@ class _State:
             return
         if owned.preexisting:
             return
-        self.index.ensure(owned.record.name)
-        present = self.index.by_key.get(owned.record.key())
+        rec = owned.record
+        present = self.index.find(rec.name, rec.type, rec.data)
         if present:
             for rec in present:
                 self.delete(rec)
@@ -221,6 +236,8 @@ class _State:
     def spf_is_users(self, name: str) -> bool | None:
         """Whether the SPF record at ``name`` was the user's before any template merged into it, as the
         instances that know it say (any one saying so wins: never delete a user's record); ``None``: none do."""
+        if self.owners.empty and name not in self.spf_user:
+            return None  # no instance at all: nobody knows (the usual zone without applied templates)
         flags = [o.preexisting for _inst, o in self.owners.spf_at(name)]
         if name in self.spf_user:
             flags.append(self.spf_user[name])
@@ -245,8 +262,8 @@ class _State:
 
     def conflict(self, old: Record, reason: str, caused_by: Record | None) -> None:
         """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
-        if old in self.conflicts or is_protected(old, self.apex):
-            return
+        if old in self.conflicts or old.type == "SOA" or (old.type == "NS" and old.name == self.apex):
+            return  # already a conflict, or protected (is_protected(), inlined)
         self.deleted[old] = None  # not protected: checked above
         owner_id = None
         if self.owners.empty:  # no applied instance owns anything: nothing to resolve
@@ -269,8 +286,8 @@ class _State:
 
     def spf_claims(self, name: str, kept: Mapping[str, set[str]]) -> set[str]:
         """SPF term keys that instances which stay claim at ``name``."""
-        claims: set[str] = set(kept.get(name, set()))
-        for inst, owned in self.owners.spf_at(name):
+        claims: set[str] = set(kept[name]) if name in kept else set()
+        for inst, owned in self.owners.spf_at(name) if not self.owners.empty else ():
             if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
                 continue
             claims |= rule_keys(owned.spf_rules)
@@ -285,11 +302,10 @@ class _State:
         return out
 
 
-@dataclass
-class _SpfResult:
+class _SpfResult(NamedTuple):
     record: Record | None  # the SPF record at the owner after the plan (None: none written by this plan)
     claimed: list[spf.Term]
-    users: bool = False  # the record was the user's before any template merged into it
+    users: bool  # the record was the user's before any template merged into it
 
 
 def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: int | None,
@@ -303,8 +319,11 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     parsed: list[tuple[Record, spf.SpfRecord]] = []
     # The SPF records at the owner that no rule above removed (a conflict found while parsing removes only
     # the record it is about).
-    alive = [(r, text) for r in state.index.at(name)
-             if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and r not in state.deleted]
+    alive = []
+    deleted = state.deleted
+    for r in state.index.at(name):
+        if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and r not in deleted:
+            alive.append((r, text))
     for rec, text in alive:
         try:
             parsed.append((rec, spf.SpfRecord.parse(text)))
@@ -373,7 +392,7 @@ def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecor
 
 def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
     """Variables the rendered records' template fields use, built-ins aside (``TemplateRecord.variables``)."""
-    return set().union(*(rr.source.variables for rr in rendered))
+    return set().union(*[rr.source.variables for rr in rendered])
 
 
 def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
@@ -472,25 +491,26 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                group_ids: Iterable[str] | None = None, instance_id: str | None = None, new_instance_id: str,
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
-    groups = sorted({g for g in (group_ids or ()) if g})
+    groups = sorted({g for g in group_ids if g}) if group_ids else []
     rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy)
     domain_n, host_n = normalize_domain(domain), normalize_host(host)
     apex = domain_n + "."
     instances = tuple(instances)
-    seen = seen_or_none or _scope_of(rendered, apex)
-    index = ZoneIndex(zone, apex, seen)
+    # The scope matters only with applied instances (which ones to index, which absent records to warn about).
+    seen = seen_or_none or (_scope_of(rendered, apex) if instances else _NO_SCOPE)
+    index = ZoneIndex(zone, apex)
 
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
     # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
-    same = [i for i in instances if (i.provider_id, i.service_id, i.host)
-            == (template.provider_id, template.service_id, host_n)]
+    this = (template.provider_id, template.service_id, host_n)
+    same = [i for i in instances if (i.provider_id, i.service_id, i.host) == this] if instances else []
     if template.multi_instance:
         previous = [i for i in same if instance_id is not None and i.instance_id == instance_id]
     else:
         previous = same
-    prev_ids = {i.instance_id for i in previous}
-    state = _State(index, Ownership((i for i in instances if i.instance_id not in prev_ids), seen), apex, policy,
-                   skip_instances=prev_ids, seen=seen)
+    prev_ids = {i.instance_id for i in previous} if previous else set()
+    others = tuple(i for i in instances if i.instance_id not in prev_ids) if prev_ids else instances
+    state = _State(index, Ownership(others, seen), apex, policy, skip_instances=prev_ids, seen=seen)
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
     own_keys: set[Key] = set()
@@ -538,39 +558,46 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         else:
             state.conflict(old, reason, caused_by)
 
-    new_by_key: dict[Key, Record] = {rr.record.key(): rr.record for rr in rendered if rr.record is not None}
+    new_by_key: dict[Key, Record] = {(r.name, r.type, r.data): r for rr in rendered if (r := rr.record) is not None}
     ns_roots: dict[str, Record] = {}
     # Per owner name, the existing records a new record there may displace (found once per owner, not once per
     # new record): not the template's own, not a record the template writes again (the add loop decides its
     # TTL), and never the zone's SOA or apex NS (displace() would leave them anyway).
     candidates: dict[str, list[Record]] = {}
+    child_dots = apex.count(".") + 1
     for rr in rendered:
-        olds = candidates.get(rr.owner)
-        if olds is None:
-            olds = candidates[rr.owner] = [
-                old for old in index.at(rr.owner)
-                if not is_protected(old, apex) and (k := old.key()) not in own_keys and k not in new_by_key]
+        owner = rr.name  # RenderedRecord.owner, without the property call
+        olds = candidates.get(owner)
+        if olds is None:  # is_protected() and key(), inlined: this runs once per record at the owner
+            olds = candidates[owner] = [
+                old for old in index.at(owner)
+                if (t := old.type) != "SOA" and not (t == "NS" and old.name == apex)
+                and (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key]
         if rr.record is None:
             # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT;
             # the SPF merge below decides about the TXT records there.
-            probe = Record(rr.owner, "TXT", 0, "")
+            probe = Record(owner, "TXT", 0, "")
             for old in olds:
                 if old.type != "TXT" and (reason := same_owner_reason(probe, old)):
                     displace(old, reason, None)
         else:
             probe = rr.record
             mode, prefix = rr.source.txt_conflict_matching_mode, rr.source.txt_conflict_matching_prefix
+            new_type = probe.type
             for old in olds:
-                if reason := same_owner_reason(probe, old, mode, prefix):
+                # Most pairs of types never conflict: the rule table says so without a call.
+                if SAME_OWNER_RULES.get((new_type, old.type), "") is not None and (
+                        reason := same_owner_reason(probe, old, mode, prefix)):
                     displace(old, reason, probe)
-        for old in index.delegations_above(probe.name) if index.delegations else ():
-            if old.key() not in own_keys:
-                displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
+        if owner.count(".") > child_dots:  # only a name deeper than the apex's children has a parent to check
+            for old in index.delegations_above(owner):
+                if old.key() not in own_keys:
+                    displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
         if probe.type == "NS":
             ns_roots[probe.name] = probe
     if ns_roots:
         for root, old in index.below(set(ns_roots)):
-            if (old_key := old.key()) not in own_keys and old_key not in new_by_key:
+            if (old_key := (old.name, old.type, old.data)) not in own_keys and old_key not in new_by_key:
                 displace(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
 
     add: dict[Record, None] = {}
@@ -579,8 +606,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if rr.record is None:
             continue
         rec = rr.record
-        rec_key = rec.key()
-        present = index.by_key.get(rec_key, [])
+        rec_key = (rec.name, rec.type, rec.data)  # rec.key(), without the call
+        present = index.find(*rec_key)
+        essential = "OnApply" if rr.source.essential == "OnApply" else "Always"  # TemplateRecord.essential_mode
         if present and rec_key not in written:
             # Already in the zone, and not written by the instance being updated: keep it exactly as it is,
             # TTL included (TTLs are best effort), so a revert can leave the zone as it was. It is adopted
@@ -589,13 +617,12 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 state.deleted.pop(old, None)  # a conflict or a removed instance's record, written again
                 state.conflicts.pop(old, None)
             preexisting = rec_key in adopted or all(o.preexisting for _i, o in state.owners.owners_of(present[0]))
-            owned_new.append(OwnedRecord(present[0], rr.source.essential_mode, rr.source.group_id,
-                                         preexisting=preexisting))
+            owned_new.append(OwnedRecord(present[0], essential, rr.source.group_id, preexisting=preexisting))
             continue
-        owned_new.append(OwnedRecord(rec, rr.source.essential_mode, rr.source.group_id))
-        if rec in add:
-            continue
-        if rec in state.deleted:
+        owned_new.append(OwnedRecord(rec, essential, rr.source.group_id))
+        # A record the template lists twice is added once (the dict keeps the first place); it cannot be in
+        # ``deleted`` by then, since nothing below deletes.
+        if state.deleted and rec in state.deleted:
             del state.deleted[rec]  # the updated instance's own record written again: leave it alone
             state.conflicts.pop(rec, None)
         elif rec not in present:
@@ -605,8 +632,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     spf_new: dict[str, list[RenderedRecord]] = {}
     for rr in rendered:
         if rr.record is None:
-            spf_new.setdefault(rr.owner, []).append(rr)
-    for name in list(dict.fromkeys([*spf_new, *state.released])):
+            spf_new.setdefault(rr.name, []).append(rr)
+    for name in list(dict.fromkeys([*spf_new, *state.released])) if state.released else list(spf_new):
         sources = spf_new.get(name, [])
         # Rules without variables were parsed with the template; others are parsed once rendered.
         terms = [t for rr in sources for t in (
@@ -614,11 +641,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         result = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
         if sources and result.record is not None:
             owned_new.append(OwnedRecord(result.record, "OnApply", sources[0].source.group_id,
-                                         spf_rules=" ".join(t.text() for t in result.claimed),
-                                         preexisting=result.users))
+                                         " ".join([t.text() for t in result.claimed]), result.users))
 
-    used = _template_vars(rendered)
-    new_params = {k: str(v) for k, v in params.items() if k in used}
+    new_params = {k: str(params[k]) for k in _template_vars(rendered) if k in params}  # sorted below
     if previous and groups:
         new_params = {**dict(previous[0].params), **new_params}
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
@@ -635,13 +660,12 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     )
     # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one;
     # an instance that loses its last record disappears.
-    updated = state.updated_instances()
-    removed = [*state.removed.values(), *previous[1:], *(i for i in updated if not i.records)]
+    updated = state.updated_instances() if state.trimmed else []
+    removed = (*state.removed.values(), *previous[1:], *[i for i in updated if not i.records])
     return Plan(
-        domain=domain_n, host=host_n, provider_id=template.provider_id, service_id=template.service_id,
-        to_add=tuple(add), to_delete=tuple(state.deleted), conflicts=tuple(state.conflicts.values()),
-        removed_instances=tuple(removed), updated_instances=tuple(i for i in updated if i.records),
-        new_instance=new_instance, warnings=tuple(state.warnings),
+        domain_n, host_n, template.provider_id, template.service_id, tuple(add), tuple(state.deleted),
+        tuple(state.conflicts.values()), removed, tuple([i for i in updated if i.records]), new_instance,
+        tuple(state.warnings),
     )
 
 
@@ -654,7 +678,7 @@ def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record
     apex = normalize_domain(domain) + "."
     others = [i for i in instances if i.instance_id != instance.instance_id]
     scope = instance_scope([instance])
-    state = _State(ZoneIndex(zone, apex, scope), Ownership(others, scope), apex, policy,
+    state = _State(ZoneIndex(zone, apex), Ownership(others, scope), apex, policy,
                    skip_instances={instance.instance_id}, seen=scope)
     for owned in instance.records:
         if owned.spf_rules is None and state.owners.owners_of(owned.record):

@@ -18,7 +18,7 @@ from dns.rdtypes.ANY.TXT import TXT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from django_domainconnect.engine import spf
+from django_domainconnect.engine import conflicts, spf
 from django_domainconnect.engine.conflicts import _self_conflict_full, same_owner_reason, self_conflict
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
@@ -227,6 +227,22 @@ def test_same_owner_reason_treats_an_identical_record_as_no_conflict(new, old, s
     reason = same_owner_reason(Record(new[0], new[1], 60, new[2]), Record(old[0], old[1], 300, old[2]),
                                txt_mode="All")
     assert (reason is None) == same
+
+
+TYPES = ["A", "AAAA", "CAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT", "REDIR301", "APEXCNAME", "TYPE65534", "HINFO"]
+
+
+@pytest.mark.parametrize("new_type", TYPES)
+@pytest.mark.parametrize("old_type", TYPES)
+def test_same_owner_rule_table_gives_the_rules_answer(new_type, old_type):
+    """The pair table (and the fallback for types outside it) says what the rules say, message included."""
+    name = "w{ww}.example.com."  # braces in a name must come out as they are
+    new, old = Record(name, new_type, 60, '"new"'), Record(name, old_type, 300, '"old"')
+    expected = (conflicts.txt_reason(name, old, "All", None) if (new_type, old_type) == ("TXT", "TXT")
+                else conflicts._pair_reason(new_type, old_type, name))
+    assert same_owner_reason(new, old, "All") == expected
+    if new_type in conflicts._TABLE_TYPES and old_type in conflicts._TABLE_TYPES:
+        assert (new_type, old_type) in conflicts.SAME_OWNER_RULES
 
 
 SELF_RECORDS = st.lists(st.tuples(st.sampled_from(["example.com.", "www.example.com.", "a.www.example.com."]),
