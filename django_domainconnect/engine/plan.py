@@ -60,29 +60,55 @@ class _Filter:
 
 
 class ZoneIndex:
-    """The records a plan sees, indexed by owner name in one pass (no scope filter: a dict append per record
-    costs what testing a record against a scope would). Identity lookups (name, type, data) scan the few
+    """The records a plan sees, indexed by owner name. Identity lookups (name, type, data) scan the few
     records at an owner, or a per-owner index built the first time a crowded owner is asked about, so any
     number of lookups stays linear in the records at that owner.
+
+    A zone of more than ``FILTER_ABOVE`` records given with ``scope`` is indexed only inside the scope up
+    front (testing a name is cheaper than indexing its record); the rest is indexed once, and only if the
+    plan asks about a name outside the scope (e.g. a removed instance's record). A smaller zone is indexed
+    whole: filtering it would cost more than it saves.
     """
 
     SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup
+    FILTER_ABOVE = 64
 
-    def __init__(self, zone: Iterable[Record], apex: str) -> None:
+    def __init__(self, zone: Sequence[Record], apex: str, scope: NameScope | None = None) -> None:
         self.apex = apex
+        self._filter: _Filter | None = None
+        self._zone = zone
+        records: Iterable[Record] = zone
+        if scope is not None and len(zone) > self.FILTER_ABOVE:
+            self._filter = filt = _Filter(scope)
+            names, suffixes = filt.names, filt.suffixes  # the membership test inlined: it runs once per record
+            records = [r for r in zone if r.name in names or (suffixes and r.name.endswith(suffixes))]
         by_owner: defaultdict[str, list[Record]] = defaultdict(list)
-        for rec in zone:
+        for rec in records:
             by_owner[rec.name].append(rec)
         self.by_owner = by_owner  # read with .get(): a missing owner must not be inserted
         self._keyed: dict[str, dict[Key, list[Record]]] = {}
         # A name one label below the apex (or the apex) has no parent that could be a delegation.
         self._child_dots = apex.count(".") + 1
 
+    def ensure(self, name: str) -> None:
+        """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
+        filt = self._filter
+        if filt is not None and not filt(name):
+            self._filter = None
+            by_owner = self.by_owner
+            for rec in self._zone:
+                if not filt(rec.name):
+                    by_owner[rec.name].append(rec)
+
     def at(self, name: str) -> list[Record]:
+        if self._filter is not None:
+            self.ensure(name)
         return self.by_owner.get(name) or []
 
     def find(self, name: str, rtype: str, data: str) -> list[Record]:
         """The records with identity (name, rtype, data): the same RR, whatever their TTL."""
+        if self._filter is not None:
+            self.ensure(name)
         records = self.by_owner.get(name)
         if not records:
             return []
@@ -103,8 +129,7 @@ class ZoneIndex:
         """NS records at the names strictly between ``name`` and the apex."""
         if name.count(".") <= self._child_dots:
             return []
-        by_owner = self.by_owner
-        return [r for parent in _parents(name, self.apex) for r in by_owner.get(parent) or () if r.type == "NS"]
+        return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
     def below(self, roots: Iterable[str]) -> Iterable[tuple[str, Record]]:
         """(root, record) for every record strictly below one of ``roots`` (the nearest root when nested)."""
@@ -496,9 +521,12 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     domain_n, host_n = normalize_domain(domain), normalize_host(host)
     apex = domain_n + "."
     instances = tuple(instances)
-    # The scope matters only with applied instances (which ones to index, which absent records to warn about).
-    seen = seen_or_none or (_scope_of(rendered, apex) if instances else _NO_SCOPE)
-    index = ZoneIndex(zone, apex)
+    zone = zone if isinstance(zone, list | tuple) else list(zone)
+    # The scope matters only with applied instances (which ones to index, which absent records to warn about)
+    # and for a zone large enough to filter.
+    seen = seen_or_none or (
+        _scope_of(rendered, apex) if instances or len(zone) > ZoneIndex.FILTER_ABOVE else _NO_SCOPE)
+    index = ZoneIndex(zone, apex, seen)
 
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
     # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
@@ -678,7 +706,8 @@ def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record
     apex = normalize_domain(domain) + "."
     others = [i for i in instances if i.instance_id != instance.instance_id]
     scope = instance_scope([instance])
-    state = _State(ZoneIndex(zone, apex), Ownership(others, scope), apex, policy,
+    zone = zone if isinstance(zone, list | tuple) else list(zone)
+    state = _State(ZoneIndex(zone, apex, scope), Ownership(others, scope), apex, policy,
                    skip_instances={instance.instance_id}, seen=scope)
     for owned in instance.records:
         if owned.spf_rules is None and state.owners.owners_of(owned.record):

@@ -422,6 +422,26 @@ def test_scoped_zone_gives_the_same_plan_as_the_whole_zone() -> None:
                                     R("sub", "NS", "ns.x.example."), R("@", "TXT", '"v=spf1 mx ~all"')}
 
 
+def test_filtering_a_large_zone_by_scope_gives_the_plan_of_indexing_it_whole(monkeypatch) -> None:
+    """Above ``ZoneIndex.FILTER_ABOVE`` records only the scope is indexed up front; a removed instance's record
+    outside it (h3 here) makes the index take in the rest. Both ways give the same plan."""
+    from django_domainconnect.engine.plan import ZoneIndex
+
+    zone = [*BASE, R("www", "A", "192.0.2.1"), R("x.sub", "A", "192.0.2.2"), R("sub", "NS", "ns.x.example."),
+            *[R(f"h{i}", "A", "192.0.2.3") for i in range(50)], R("@", "TXT", '"v=spf1 mx ~all"')]
+    t = tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"},
+             {"type": "TXT", "host": "y.sub", "data": "x"},
+             {"type": "SPFM", "host": "@", "spfRules": "include:z.example"})
+    old = instance("i1", [R("www", "A", "192.0.2.1"), R("h3", "A", "192.0.2.3")])
+    plans = []
+    for limit in (0, 10**9):  # filtered, whole
+        monkeypatch.setattr(ZoneIndex, "FILTER_ABOVE", limit)
+        plans.append(apply(t, zone, instances=(old,)))
+    assert plans[0].fingerprint() == plans[1].fingerprint()
+    assert plans[0].to_delete == plans[1].to_delete and not plans[0].warnings
+    assert R("h3", "A", "192.0.2.3") in plans[0].to_delete
+
+
 def test_records_of_removed_instances_outside_the_view_are_reported_not_deleted() -> None:
     old = instance("i1", [R("www", "A", "192.0.2.1"), R("far", "A", "192.0.2.3")])
     t = tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"})
