@@ -27,9 +27,9 @@ from . import spf
 from .conflicts import self_conflict
 from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
 from .fast_init import fast_init
-from .names import MAX_NAME, is_subdomain, normalize_domain, normalize_host, to_alabel_name
+from .names import MAX_NAME, _plain_ascii_name, is_subdomain, normalize_domain, normalize_host, to_alabel_name
 from .types import STRING_FIELDS, Policy, Record, Template, TemplateRecord
-from .variables import BUILTINS, builtin_values, find_variables, is_prop_value, substitute
+from .variables import BUILTINS, NAMED_VARIABLE_RE, find_variables, is_prop_value, substitute, substitute_parts
 
 PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
 # Template fields that may hold variables, by attribute name -> JSON key (for error messages).
@@ -93,13 +93,15 @@ class _Renderer:
         if len(self.fqdn) > MAX_NAME:
             raise HostError(f"'{self.fqdn}' is longer than {MAX_NAME} characters", field="host")
         self.fqdn_dot = self.fqdn + "."  # the owner of every "@" record
+        self.fqdn_len = len(self.fqdn) + 1  # with the dot before it: the length a label adds to it
         self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
-        values = {k: str(v) for k, v in params.items()}
+        values = _request_values(params)
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.
         self.bad_values = _bad_values(values)
-        # Built-ins go last so a request parameter can never override them (§9.1.2).
-        values.update(builtin_values(self.domain, self.host))
+        # Built-ins go last so a request parameter can never override them (§9.1.2): builtin_values(),
+        # written out (one call less per request).
+        values["domain"], values["host"], values["fqdn"] = domain, host, self.fqdn
         self.values = values
         self.apex = self.domain + "."
 
@@ -118,7 +120,10 @@ class _Renderer:
                         " escapes only)", record_index=rec.index, field=key)
 
     def sub(self, text: str, rec: TemplateRecord, field: str) -> str:
-        return substitute(text, self.values, field=field, record_index=rec.index)
+        """``substitute(text, self.values, field=field, record_index=rec.index)``, one call less."""
+        if "%" not in text:
+            return text
+        return substitute_parts(NAMED_VARIABLE_RE.split(text), self.values, field, rec.index)
 
     # -- names -------------------------------------------------------------------------------------------
 
@@ -178,6 +183,9 @@ class _Renderer:
             rendered = self.sub(text, rec, field)
         if rendered == "." and root_ok:
             return "."
+        name = _plain_ascii_name(rendered, True)  # to_alabel_name's own first step, without its call
+        if name is not None:
+            return name + "."
         try:
             name = to_alabel_name(rendered, what=field, allow_underscore=True)
         except HostError as exc:
@@ -259,7 +267,14 @@ class _Renderer:
         rtype = rec.rtype
         if rtype == "SRV":
             return self.render_srv(rec)
-        owner = self.host_owner(rec)
+        # host_owner(rec), written out for its two usual cases (one call less per record).
+        literal = rec.literal_host
+        if literal == "":
+            owner = self.fqdn_dot
+        elif literal is not None and len(literal) + self.fqdn_len <= MAX_NAME:
+            owner = f"{literal}.{self.fqdn_dot}"
+        else:
+            owner = self.host_owner(rec)
         return _RENDER_BY_TYPE.get(rtype, _Renderer.render_other)(self, rec, rtype, owner)
 
     def render_spfm(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
@@ -344,7 +359,9 @@ class _Renderer:
         return self.done(rec, owner, "SRV", data)
 
     def done(self, rec: TemplateRecord, owner: str, rtype: str, data: str) -> RenderedRecord:
-        ttl = self.ttl(rec)
+        ttl = rec.ttl
+        if type(ttl) is not int or not self.min_ttl <= ttl <= self.max_ttl:  # ttl()'s first test, written out
+            ttl = self.ttl(rec)
         return RenderedRecord(Record(owner, rtype, ttl, data), rec, None, owner, ttl)
 
 
@@ -379,19 +396,32 @@ def render_records(template: Template, *, domain: str, host: str = "", params: M
     if template.host_required and not renderer.host:
         raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",
                         code="host_required", field="host")
-    active = active_records(template, group_ids)
+    # No groupId (the usual request): every record, without copying the tuple.
+    active = active_records(template, group_ids) if group_ids else template.records
     supported = policy.supported_types
-    for rec in active:
-        if rec.rtype not in supported:
-            raise UnsupportedTypeError(f"this DNS Provider does not support {rec.rtype} records",
-                                       record_index=rec.index, field="type")
+    if not template.record_types.issubset(supported):  # some record's type is unsupported: is it active?
+        for rec in active:
+            if rec.rtype not in supported:
+                raise UnsupportedTypeError(f"this DNS Provider does not support {rec.rtype} records",
+                                           record_index=rec.index, field="type")
     if renderer.bad_values:
         for rec in active:
             renderer.check_values(rec)
-    rendered = [renderer.render(rec) for rec in active]
+    rendered = list(map(renderer.render, active))
     if not template.self_conflict_free:
         _check_self_conflicts(rendered, renderer.apex)
     return rendered
+
+
+_STR_ONLY = frozenset({str})
+
+
+def _request_values(params: Mapping[str, str]) -> dict[str, str]:
+    """``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
+    request, and ``str`` gives such a value back unchanged), without a Python loop."""
+    if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
+        return params.copy()
+    return {k: str(v) for k, v in params.items()}
 
 
 def _bad_values(values: Mapping[str, str]) -> set[str]:

@@ -53,7 +53,14 @@ def substitute(text: str, values: Mapping[str, str], *, field: str | None = None
     """
     if "%" not in text:
         return text  # no variable to replace (most fields): skip the scan
-    parts = NAMED_VARIABLE_RE.split(text)  # literal, name, literal, name, …, literal: the names at odd places
+    return substitute_parts(NAMED_VARIABLE_RE.split(text), values, field, record_index)
+
+
+def substitute_parts(parts: list[str], values: Mapping[str, str], field: str | None,
+                     record_index: int | None) -> str:
+    """``substitute`` of the text ``parts`` is ``NAMED_VARIABLE_RE.split`` of (``parts`` is reused)."""
+    if len(parts) == 3 and parts[1] in values:  # one variable (the usual field): no loop, no join
+        return parts[0] + values[parts[1]] + parts[2]
     for i in range(1, len(parts), 2):
         name = parts[i]
         if name not in values:

@@ -3,20 +3,26 @@ constant cost).
 
 ``Template.self_conflict_free`` lets rendering skip the self-conflict check (§10.4): rendering with the flag
 must equal rendering with it forced off (the full check), for every template, request and group subset.
+``Template.record_types`` lets it skip the loop looking for an unsupported type when there is none. The
+request's values are copied without a loop when they are all ``str``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
+from types import MappingProxyType
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from django_domainconnect.engine.conflicts import self_conflict
-from django_domainconnect.engine.errors import EngineError
-from django_domainconnect.engine.render import render_records
+from django_domainconnect.engine.errors import EngineError, GroupError, UnsupportedTypeError
+from django_domainconnect.engine.render import _Renderer, _request_values, active_records, render_records
 from django_domainconnect.engine.template import parse_template
 from django_domainconnect.engine.types import Policy, Record, Template, TemplateRecord
+from django_domainconnect.engine.variables import builtin_values
 
 ALL_TYPES = Policy(supported_types=Policy().supported_types | {"SRV", "TYPE2", "TYPE5", "TYPE1", "SPF", "REDIR301",
                                                                "APEXCNAME", "NS ", "BOGUS"})
@@ -29,9 +35,9 @@ def with_full_check(template: Template) -> Template:
     return copy
 
 
-def outcome(template: Template, **kwargs):
+def outcome(template: Template, policy: Policy = ALL_TYPES, **kwargs):
     try:
-        rendered = render_records(template, domain="example.com", policy=ALL_TYPES, **kwargs)
+        rendered = render_records(template, domain="example.com", policy=policy, **kwargs)
     except EngineError as exc:
         return ("error", type(exc), exc.message, exc.code, exc.record_index, exc.field)
     return ("ok", [(r.record, r.spf_rules, r.name, r.ttl, r.source.index) for r in rendered])
@@ -105,3 +111,52 @@ def test_a_free_template_renders_no_clash_under_the_full_check(rows):
             continue
         pairs = [(r.source.index, r.record or Record(r.owner, "TXT", 0, f"spfm {r.source.index}")) for r in rendered]
         assert self_conflict(pairs, "example.com.") is None
+
+
+# -- the request's values -----------------------------------------------------------------------------------
+
+
+class Str(str):
+    pass
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"a": "1"}, {"a": "1", "b": "x y"}, {"a": 1}, {"a": "1", "b": None}, {"a": Str("s")}, {"a": True},
+    MappingProxyType({"a": "1"}), OrderedDict([("b", "2"), ("a", "1")]),
+    {"host": "evil", "a": "1", "domain": "evil.example", "fqdn": "x"},  # never override the built-ins
+])
+@pytest.mark.parametrize("host", ["", "www"])
+def test_renderer_values_equal_their_definition(params, host):
+    renderer = _Renderer(None, "example.com", host, params, Policy())
+    expected = {k: str(v) for k, v in params.items()}
+    expected.update(builtin_values("example.com", host))
+    assert renderer.values == expected and list(renderer.values) == list(expected)
+    assert all(type(v) is str for v in renderer.values.values())
+    assert _request_values(params) == {k: str(v) for k, v in params.items()}
+    assert _request_values(params) is not params  # a copy: the renderer adds the built-ins to it
+
+
+# -- unsupported types ----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "TXT", "caa", "MX", "SRV", "NS"]), st.sampled_from([None, "g1", "g2"])),
+                min_size=1, max_size=5),
+       st.sampled_from([frozenset({"A", "TXT"}), frozenset({"A", "TXT", "MX", "NS", "SRV"}), {"A", "CAA"},
+                        ("A", "TXT", "CAA"), frozenset()]),
+       st.sampled_from([None, [], [""], ["g1"], ["g2"], ["g1", "g2"]]))
+def test_unsupported_types_are_found_as_by_the_loop_over_active_records(rows, supported, groups):
+    template = Template("p", "P", "s", "S", tuple(record(i, rtype, "x", g) for i, (rtype, g) in enumerate(rows)))
+    result = outcome(template, host="", params={"v": "x", "w": ""}, group_ids=groups,
+                     policy=Policy(supported_types=supported))
+    try:
+        active = active_records(template, groups)
+    except GroupError:
+        assert result[1] is GroupError
+        return
+    first = next((r for r in active if r.rtype not in supported), None)
+    if first is None:
+        assert result[1] is not UnsupportedTypeError
+    else:
+        assert result == ("error", UnsupportedTypeError, f"this DNS Provider does not support {first.rtype} records",
+                          "unsupported_type", first.index, "type")
