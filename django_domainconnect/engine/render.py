@@ -98,7 +98,10 @@ class _Renderer:
         values = _request_values(params)
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.
-        self.bad_values = _bad_values(values)
+        joined = " ".join(values.values())
+        # is_prop_value(joined) for text without escapes, written out (_bad_values checks the rest).
+        self.bad_values = (set() if "\\" not in joined and joined.isascii() and joined.isprintable()
+                           else _bad_values(values))
         # Built-ins go last so a request parameter can never override them (§9.1.2): builtin_values(),
         # written out (one call less per request).
         values["domain"], values["host"], values["fqdn"] = domain, host, self.fqdn
@@ -199,6 +202,8 @@ class _Renderer:
         raw = rec.ttl
         if type(raw) is int and self.min_ttl <= raw <= self.max_ttl:
             return raw  # the usual case, nothing to substitute or clamp (bool is not ``int`` here)
+        if raw is None:  # no TTL (SPFM records, usually): the default, clamped
+            return max(self.min_ttl, min(self.max_ttl, self.policy.default_ttl))
         value = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
@@ -240,7 +245,12 @@ class _Renderer:
             values = {k: (v if k in BUILTINS else _escape_quotes(v)) for k, v in self.values.items()}
             text = substitute(raw, values, field="data", record_index=rec.index)
             return self.rdata("TXT", text, rec, "data").to_text()
-        octets = _unescape(self.sub(raw, rec, "data"))
+        text = self.sub(raw, rec, "data")
+        if len(text) <= 255 and "\\" not in text and '"' not in text and text.isascii() and text.isprintable():
+            # One string of printable ASCII without '"' or '\\' (the usual case): its octets are its characters
+            # and quote_strings would write them as they are.
+            return f'"{text}"'
+        octets = _unescape(text)
         if len(octets) <= 255:
             return spf.quote_strings([octets])  # one string (the usual case): nothing to split or to count
         chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)]
@@ -296,8 +306,10 @@ class _Renderer:
         if points_to == "@":
             raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
                               record_index=rec.index, field="pointsTo")
-        text = self.sub(points_to, rec, "pointsTo")
-        return self.done(rec, owner, rtype, self.address(rtype, text.strip(), rec))
+        text = self.sub(points_to, rec, "pointsTo").strip()
+        if rtype == "A" and _CANONICAL_IPV4.fullmatch(text):  # address()'s first test, one call less
+            return self.done(rec, owner, rtype, text)
+        return self.done(rec, owner, rtype, self.address(rtype, text, rec))
 
     def render_alias(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
         """CNAME and NS: one host name as data, never at the apex (CNAME only where the policy allows)."""
@@ -384,14 +396,20 @@ _RENDER_BY_TYPE = {
 def render_records(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                    group_ids: Iterable[str] | None = None, policy: Policy = Policy()) -> list[RenderedRecord]:  # noqa: B008
     """Render the active records of ``template`` for one apply request (see module docstring)."""
-    try:
-        domain_n = normalize_domain(domain)
-    except HostError as exc:
-        raise HostError(exc.message, field="domain") from None
-    try:
-        host_n = normalize_host(host)
-    except HostError as exc:
-        raise HostError(exc.message, field="host") from None
+    # normalize_domain's usual case written out (two calls less): a plain name of two labels or more.
+    domain_n = _plain_ascii_name(domain, False)
+    if domain_n is None or "." not in domain_n:
+        try:
+            domain_n = normalize_domain(domain)
+        except HostError as exc:
+            raise HostError(exc.message, field="domain") from None
+    if host == "":  # the apex: what normalize_host gives, one call less
+        host_n = ""
+    else:
+        try:
+            host_n = normalize_host(host)
+        except HostError as exc:
+            raise HostError(exc.message, field="host") from None
     renderer = _Renderer(template, domain_n, host_n, params, policy)
     if template.host_required and not renderer.host:
         raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",

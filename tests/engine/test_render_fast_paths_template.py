@@ -17,12 +17,23 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from django_domainconnect.engine import spf
 from django_domainconnect.engine.conflicts import self_conflict
-from django_domainconnect.engine.errors import EngineError, GroupError, UnsupportedTypeError
-from django_domainconnect.engine.render import _Renderer, _request_values, active_records, render_records
+from django_domainconnect.engine.errors import EngineError, GroupError, HostError, RenderError, UnsupportedTypeError
+from django_domainconnect.engine.names import normalize_domain, normalize_host
+from django_domainconnect.engine.render import (
+    MAX_TXT_RDATA,
+    _bad_values,
+    _Renderer,
+    _request_values,
+    _unescape,
+    active_records,
+    render_records,
+)
 from django_domainconnect.engine.template import parse_template
 from django_domainconnect.engine.types import Policy, Record, Template, TemplateRecord
 from django_domainconnect.engine.variables import builtin_values
+from tests.engine.test_render_fast_paths import ttl_by_definition
 
 ALL_TYPES = Policy(supported_types=Policy().supported_types | {"SRV", "TYPE2", "TYPE5", "TYPE1", "SPF", "REDIR301",
                                                                "APEXCNAME", "NS ", "BOGUS"})
@@ -160,3 +171,112 @@ def test_unsupported_types_are_found_as_by_the_loop_over_active_records(rows, su
     else:
         assert result == ("error", UnsupportedTypeError, f"this DNS Provider does not support {first.rtype} records",
                           "unsupported_type", first.index, "type")
+
+
+# -- request-level shortcuts: domain, host, bad values ------------------------------------------------------
+
+
+def normalized_outcome(domain, host):
+    """What render_records' first steps give by definition: normalize_domain/normalize_host or their error."""
+    try:
+        domain_n = normalize_domain(domain)
+    except HostError as exc:
+        return ("error", HostError, exc.message, exc.code, None, "domain")
+    try:
+        host_n = normalize_host(host)
+    except HostError as exc:
+        return ("error", HostError, exc.message, exc.code, None, "host")
+    return ("ok", domain_n, host_n)
+
+
+DOMAINS = st.one_of(st.sampled_from(["example.com", "EXAMPLE.com.", "com", "com.", "", ".", "a..b", "-a.com", "a-.com",
+                                     "xn--fa-hia.de", "xn--zz.de", "bücher.de", "_a.com", "a_b.com", "*.com",
+                                     "a.com\n", " a.com", "a" * 64 + ".com", ("a" * 63 + ".") * 4 + "com",
+                                     ("a" * 61 + ".") * 4 + "com", "\u212a.com"]),
+                    st.text(alphabet="aZ0-._.é*", max_size=12))
+HOSTS_PARAM = st.sampled_from(["", "@", "www", "WWW", "a.b", "_dmarc", "x.", "-x", "é", "a" * 64, " "])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(DOMAINS, HOSTS_PARAM)
+def test_domain_and_host_are_normalised_as_by_definition(domain, host):
+    template = Template("p", "P", "s", "S", (TemplateRecord(index=0, type="TXT", host="@", data="x"),))
+    expected = normalized_outcome(domain, host)
+    try:
+        rendered = render_records(template, domain=domain, host=host, params={})
+    except HostError as exc:
+        if exc.code == "invalid_host" and expected[0] == "ok":  # the fqdn is too long: after normalising
+            assert exc.field == "host"
+            return
+        assert ("error", HostError, exc.message, exc.code, exc.record_index, exc.field) == expected
+        return
+    assert expected[0] == "ok"
+    domain_n, host_n = expected[1], expected[2]
+    assert rendered[0].owner == (f"{host_n}.{domain_n}." if host_n else f"{domain_n}.")
+
+
+VALUE = st.one_of(st.sampled_from(["", "a b", "\\065", "\\256", "\\", "\\\\", '\\"', "é", "\t", "\x7f", "~", "%v%"]),
+                  st.text(max_size=6))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "host", "c"]), VALUE, max_size=4))
+def test_bad_values_equal_the_full_check(params):
+    renderer = _Renderer(None, "example.com", "", params, Policy())
+    assert renderer.bad_values == _bad_values({k: str(v) for k, v in params.items()})
+
+
+# -- TXT data: one plain string ------------------------------------------------------------------------------
+
+
+TXT_TEXT = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x80), max_size=300),
+    st.text(alphabet='ab "\\\t~é', max_size=10),
+    st.integers(250, 260).map(lambda n: "x" * n),
+    st.sampled_from(["", " ", "a\\065", "v=spf1 -all", 'say "hi"', "\x7f", "é" * 130]),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(TXT_TEXT)
+def test_unquoted_txt_data_equals_quote_strings_of_its_octets(text):
+    rec = TemplateRecord(index=0, type="TXT", host="@", data=text)
+    renderer = _Renderer(None, "example.com", "", {}, Policy())
+    if text.startswith('"'):
+        return  # presentation format: another path
+    expected = outcome_of(lambda: _full_txt_data(renderer.sub(text, rec, "data"), rec))
+    assert outcome_of(lambda: renderer.txt_data(rec)) == expected
+
+
+def _full_txt_data(text: str, rec: TemplateRecord) -> str:
+    """txt_data for unquoted data as written before its one-plain-string shortcut."""
+    octets = _unescape(text)
+    if len(octets) <= 255:
+        return spf.quote_strings([octets])
+    chunks = [octets[i:i + 255] for i in range(0, len(octets), 255)]
+    if sum(len(c) + 1 for c in chunks) > MAX_TXT_RDATA:
+        raise RenderError("TXT data is longer than 65535 octets", record_index=rec.index, field="data")
+    return spf.quote_strings(chunks)
+
+
+def outcome_of(fn):
+    try:
+        return ("ok", fn())
+    except EngineError as exc:
+        return ("error", type(exc), exc.message, exc.code, exc.record_index, exc.field)
+
+
+# -- A records: the canonical address shortcut, and the TTL of records without one ---------------------------
+
+
+@pytest.mark.parametrize("address", ["192.0.2.1", "0.0.0.0", "255.255.255.255", "01.2.3.4", "1.2.3", "256.1.1.1",
+                                     " 192.0.2.1 ", "1.2.3.4.5", "", "::1", "1.2.3.04"])
+@pytest.mark.parametrize("ttl", [None, 300, "%t%", True])
+def test_a_record_equals_the_address_path(address, ttl):
+    rec = TemplateRecord(index=0, type="A", host="@", points_to="%ip%", ttl=ttl)
+    renderer = _Renderer(None, "example.com", "", {"ip": address, "t": "600"}, Policy())
+    got = outcome_of(lambda: renderer.render(rec).record)
+    expected = outcome_of(lambda: Record("example.com.", "A", renderer.ttl(rec),
+                                         renderer.address("A", address.strip(), rec)))
+    assert got == expected
+    assert renderer.ttl(rec) == ttl_by_definition(renderer, rec)
