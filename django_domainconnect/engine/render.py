@@ -126,7 +126,10 @@ class _Renderer:
         """``substitute(text, self.values, field=field, record_index=rec.index)``, one call less."""
         if "%" not in text:
             return text
-        return substitute_parts(NAMED_VARIABLE_RE.split(text), self.values, field, rec.index)
+        parts = NAMED_VARIABLE_RE.split(text)
+        if len(parts) == 3 and parts[1] in self.values:  # substitute_parts' first case, one call less
+            return parts[0] + self.values[parts[1]] + parts[2]
+        return substitute_parts(parts, self.values, field, rec.index)
 
     # -- names -------------------------------------------------------------------------------------------
 
@@ -237,7 +240,7 @@ class _Renderer:
 
     # -- record data -------------------------------------------------------------------------------------
 
-    def txt_data(self, rec: TemplateRecord) -> str:
+    def txt_data(self, rec: TemplateRecord, rtype: str = "TXT", owner: str = "") -> str:
         """ARCHITECTURE.md: unquoted data is ONE character-string (split at 255 octets); data starting with
         a quote is presentation format, and request values inside it can never close a string."""
         raw = rec.data or ""
@@ -285,33 +288,42 @@ class _Renderer:
             owner = f"{literal}.{self.fqdn_dot}"
         else:
             owner = self.host_owner(rec)
-        return _RENDER_BY_TYPE.get(rtype, _Renderer.render_other)(self, rec, rtype, owner)
+        data_of = _DATA_BY_TYPE.get(rtype)
+        if data_of is None:
+            return (self.render_spfm if rtype == "SPFM" else self.render_other)(rec, rtype, owner)
+        data = data_of(self, rec, rtype, owner)
+        ttl = rec.ttl  # done(), written out (one call less per record)
+        if type(ttl) is not int or not self.min_ttl <= ttl <= self.max_ttl:
+            ttl = self.ttl(rec)
+        return RenderedRecord(Record(owner, rtype, ttl, data), rec, None, owner, ttl)
 
     def render_spfm(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
         rules = rec.spf_text if rec.spf_text is not None else self.spf_rules(rec)
         return RenderedRecord(None, rec, rules, owner, self.ttl(rec))
 
-    def render_redirect(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+    # The data of each type rendered as written (``_DATA_BY_TYPE``); ``render`` adds owner and TTL.
+
+    def redirect_data(self, rec: TemplateRecord, rtype: str, owner: str) -> str:
         target = self.sub((rec.target or rec.points_to or "").strip(), rec, "target")
         if not target or _CONTROL.search(target) or " " in target:
             raise RenderError(f"redirect target '{target}' is empty or has spaces", record_index=rec.index,
                               field="target")
-        return self.done(rec, owner, rtype, target)
+        return target
 
-    def render_apexcname(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
-        return self.done(rec, owner, rtype, self.target(rec.points_to, rec, "pointsTo"))
+    def apexcname_data(self, rec: TemplateRecord, rtype: str, owner: str) -> str:
+        return self.target(rec.points_to, rec, "pointsTo")
 
-    def render_address(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+    def address_data(self, rec: TemplateRecord, rtype: str, owner: str) -> str:
         points_to = (rec.points_to or "").strip()
         if points_to == "@":
             raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
                               record_index=rec.index, field="pointsTo")
         text = self.sub(points_to, rec, "pointsTo").strip()
         if rtype == "A" and _CANONICAL_IPV4.fullmatch(text):  # address()'s first test, one call less
-            return self.done(rec, owner, rtype, text)
-        return self.done(rec, owner, rtype, self.address(rtype, text, rec))
+            return text
+        return self.address(rtype, text, rec)
 
-    def render_alias(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
+    def alias_data(self, rec: TemplateRecord, rtype: str, owner: str) -> str:
         """CNAME and NS: one host name as data, never at the apex (CNAME only where the policy allows)."""
         if rtype == "NS" and (rec.points_to or "").strip() == "@":
             raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
@@ -320,14 +332,10 @@ class _Renderer:
             raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
                               record_index=rec.index, field="host")
         # target() already gives a valid, canonical absolute name: no need to re-parse it.
-        return self.done(rec, owner, rtype, self.target(rec.points_to, rec, "pointsTo"))
+        return self.target(rec.points_to, rec, "pointsTo")
 
-    def render_mx(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
-        data = f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
-        return self.done(rec, owner, rtype, data)
-
-    def render_txt(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
-        return self.done(rec, owner, rtype, self.txt_data(rec))
+    def mx_data(self, rec: TemplateRecord, rtype: str, owner: str) -> str:
+        return f"{self.uint16(rec.priority, rec, 'priority')} {self.target(rec.points_to, rec, 'pointsTo')}"
 
     def render_other(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
         """Any other type the policy supports: the data is parsed and written back by dnspython."""
@@ -377,19 +385,18 @@ class _Renderer:
         return RenderedRecord(Record(owner, rtype, ttl, data), rec, None, owner, ttl)
 
 
-# Renderers by upper-case type, SRV aside (its owner name is built differently); other types are
-# validated by dnspython.
-_RENDER_BY_TYPE = {
-    "SPFM": _Renderer.render_spfm,
-    "REDIR301": _Renderer.render_redirect,
-    "REDIR302": _Renderer.render_redirect,
-    "APEXCNAME": _Renderer.render_apexcname,
-    "A": _Renderer.render_address,
-    "AAAA": _Renderer.render_address,
-    "CNAME": _Renderer.render_alias,
-    "NS": _Renderer.render_alias,
-    "MX": _Renderer.render_mx,
-    "TXT": _Renderer.render_txt,
+# The data renderers by upper-case type. SRV (its owner name is built differently), SPFM (no record) and
+# any other type (validated by dnspython, which may write its name differently) have renderers of their own.
+_DATA_BY_TYPE = {
+    "REDIR301": _Renderer.redirect_data,
+    "REDIR302": _Renderer.redirect_data,
+    "APEXCNAME": _Renderer.apexcname_data,
+    "A": _Renderer.address_data,
+    "AAAA": _Renderer.address_data,
+    "CNAME": _Renderer.alias_data,
+    "NS": _Renderer.alias_data,
+    "MX": _Renderer.mx_data,
+    "TXT": _Renderer.txt_data,
 }
 
 
