@@ -38,6 +38,17 @@ def same_owner_reason(new: Record, old: Record, txt_mode: str | None = None,
     return rule.format(new.name)
 
 
+def type_pair_reason(new_type: str, old_type: str, name: str) -> str | None:
+    """``same_owner_reason`` for two different records of these types at ``name``, TXT against TXT aside
+    (that depends on the matching mode): the table when it knows the pair, else the rules."""
+    rule = SAME_OWNER_RULES.get((new_type, old_type), _UNKNOWN)
+    if rule is None or rule is _TXT_RULE:
+        return None
+    if rule is _UNKNOWN:
+        return _pair_reason(new_type, old_type, name)
+    return rule.format(name)
+
+
 def _pair_reason(new_type: str, old_type: str, name: str) -> str | None:
     """The rules by type pair (TXT against TXT aside: ``txt_reason`` decides by the matching mode)."""
     if new_type == "CNAME":

@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
 from . import spf
-from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason
+from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason, type_pair_reason
 from .errors import PlanError
 from .names import normalize_domain, normalize_host
 from .render import RenderedRecord, render_records
@@ -29,7 +29,6 @@ from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Poli
 Key = tuple[str, str, str]
 _NO_KEYS: frozenset[str] = frozenset()
 _DEFAULT_POLICY = Policy()
-_NO_SCOPE = NameScope()
 
 
 def _parents(name: str, apex: str) -> Iterable[str]:
@@ -145,16 +144,18 @@ class ZoneIndex:
 class Ownership:
     """Which applied instance owns which record: by identity, and SPF contributions by owner name.
 
-    With ``scope`` only instances owning a record inside it are indexed up front; the others are added
-    once, and only if the plan asks about SPF contributions at a name outside the scope.
+    With ``scope`` and more than ``FILTER_ABOVE`` instances, only instances owning a record inside the scope
+    are indexed up front; the others are added once, and only if the plan asks about a name outside it.
     """
+
+    FILTER_ABOVE = 16
 
     def __init__(self, instances: Sequence[AppliedInstance], scope: NameScope | None = None) -> None:
         self.by_key: dict[Key, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self._rest: list[AppliedInstance] = []
         self.empty = True  # no instance at all (a zone without applied templates): every lookup is empty
-        self._filter = filt = _Filter(scope) if scope is not None and instances else None
+        self._filter = filt = _Filter(scope) if scope is not None and len(instances) > self.FILTER_ABOVE else None
         names, suffixes = (filt.names, filt.suffixes) if filt is not None else (frozenset(), ())
         for inst in instances:
             self.empty = False
@@ -212,10 +213,10 @@ class _State:
     a dataclass with a default factory per field costs a good part of a small plan to build."""
 
     __slots__ = ("index", "owners", "apex", "policy", "skip_instances", "deleted", "conflicts", "removed",
-                 "trimmed", "released", "spf_user", "warnings", "seen")
+                 "trimmed", "released", "spf_user", "warnings", "_seen")
 
     def __init__(self, index: ZoneIndex, owners: Ownership, apex: str, policy: Policy, *,
-                 skip_instances: set[str], seen: NameScope) -> None:
+                 skip_instances: set[str], seen: NameScope | Callable[[], NameScope]) -> None:
         self.index = index
         self.owners = owners
         self.apex = apex
@@ -229,7 +230,7 @@ class _State:
         # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
         self.spf_user: dict[str, bool] = {}
         self.warnings: list[str] = []
-        self.seen = seen  # the names the records given to the planner were asked to cover
+        self._seen = seen  # the names the records given to the planner cover, or how to work them out
 
     def delete(self, rec: Record) -> None:
         if rec.type != "SOA" and not (rec.type == "NS" and rec.name == self.apex):  # is_protected(), inlined
@@ -247,12 +248,20 @@ class _State:
         rec = owned.record
         present = self.index.find(rec.name, rec.type, rec.data)
         if present:
-            for rec in present:
-                self.delete(rec)
-        elif not self.seen.covers(owned.record.name) and owned.record.name not in self.index.by_owner:
+            deleted, apex = self.deleted, self.apex
+            for old in present:
+                if old.type != "SOA" and not (old.type == "NS" and old.name == apex):  # delete(), inlined
+                    deleted[old] = None
+        elif owned.record.name not in self.index.by_owner and not self.seen().covers(owned.record.name):
             self.warnings.append(
                 f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
                 " records given to the planner and was not deleted")
+
+    def seen(self) -> NameScope:
+        """The names the records given to the planner were asked to cover (computed when first needed)."""
+        if not isinstance(self._seen, NameScope):
+            self._seen = self._seen()
+        return self._seen
 
     def note_spf_origin(self, owned: OwnedRecord) -> None:
         name = owned.record.name
@@ -287,27 +296,30 @@ class _State:
 
     def conflict(self, old: Record, reason: str, caused_by: Record | None) -> None:
         """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
-        if old in self.conflicts or old.type == "SOA" or (old.type == "NS" and old.name == self.apex):
+        conflicts, rtype = self.conflicts, old.type
+        if old in conflicts or rtype == "SOA" or (rtype == "NS" and old.name == self.apex):
             return  # already a conflict, or protected (is_protected(), inlined)
         self.deleted[old] = None  # not protected: checked above
         owner_id = None
-        if self.owners.empty:  # no applied instance owns anything: nothing to resolve
-            self.conflicts[old] = Conflict(old, reason, caused_by, None)
+        owners = self.owners
+        if owners.empty:  # no applied instance owns anything: nothing to resolve
+            conflicts[old] = Conflict(old, reason, caused_by, None)
             return
-        for inst, owned in self.owners.owners_of(old):
-            if inst.instance_id in self.skip_instances:
+        for inst, owned in owners.owners_of(old):
+            instance_id = inst.instance_id
+            if instance_id in self.skip_instances:
                 continue
-            owner_id = owner_id or inst.instance_id
+            owner_id = owner_id or instance_id
             if owned.essential == "Always":
                 self.remove_instance(inst)
             else:
-                self.trim(inst, key=owned.record.key())
-        if old.type == "TXT" and spf.is_spf_data(old.data):
+                self.trim(inst, key=(old.name, rtype, old.data))  # owned.record.key(): the same identity
+        if rtype == "TXT" and spf.is_spf_data(old.data):
             # Merged SPF records are never essential (§9.4): losing one never removes a template.
             for inst, _owned in self.owners.spf_at(old.name):
                 owner_id = owner_id or inst.instance_id
                 self.trim(inst, spf_name=old.name)
-        self.conflicts[old] = Conflict(old, reason, caused_by, owner_id)
+        conflicts[old] = Conflict(old, reason, caused_by, owner_id)
 
     def spf_claims(self, name: str, kept: Mapping[str, set[str]]) -> set[str]:
         """SPF term keys that instances which stay claim at ``name``."""
@@ -522,10 +534,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     apex = domain_n + "."
     instances = tuple(instances)
     zone = zone if isinstance(zone, list | tuple) else list(zone)
-    # The scope matters only with applied instances (which ones to index, which absent records to warn about)
-    # and for a zone large enough to filter.
+    # The scope filters a large zone or many instances; otherwise it is worked out only if a warning needs it.
     seen = seen_or_none or (
-        _scope_of(rendered, apex) if instances or len(zone) > ZoneIndex.FILTER_ABOVE else _NO_SCOPE)
+        _scope_of(rendered, apex) if len(zone) > ZoneIndex.FILTER_ABOVE or len(instances) > Ownership.FILTER_ABOVE
+        else None)
     index = ZoneIndex(zone, apex, seen)
 
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
@@ -538,7 +550,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         previous = same
     prev_ids = {i.instance_id for i in previous} if previous else set()
     others = tuple(i for i in instances if i.instance_id not in prev_ids) if prev_ids else instances
-    state = _State(index, Ownership(others, seen), apex, policy, skip_instances=prev_ids, seen=seen)
+    state = _State(index, Ownership(others, seen), apex, policy, skip_instances=prev_ids,
+                   seen=seen or (lambda: _scope_of(rendered, apex)))
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
     own_keys: set[Key] = set()
@@ -604,9 +617,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if rr.record is None:
             # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT;
             # the SPF merge below decides about the TXT records there.
-            probe = Record(owner, "TXT", 0, "")
+            probe = None
             for old in olds:
-                if old.type != "TXT" and (reason := same_owner_reason(probe, old)):
+                if old.type != "TXT" and (reason := type_pair_reason("TXT", old.type, owner)):
                     displace(old, reason, None)
         else:
             probe = rr.record
@@ -620,9 +633,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if owner.count(".") > child_dots:  # only a name deeper than the apex's children has a parent to check
             for old in index.delegations_above(owner):
                 if old.key() not in own_keys:
-                    displace(old, subtree_reason(probe, old) or "below a delegation", rr.record)
-        if probe.type == "NS":
-            ns_roots[probe.name] = probe
+                    displace(old, subtree_reason(probe or Record(owner, "TXT", 0, ""), old) or "below a delegation",
+                             rr.record)
+        if probe is not None and probe.type == "NS":
+            ns_roots[owner] = probe
     if ns_roots:
         for root, old in index.below(set(ns_roots)):
             if (old_key := (old.name, old.type, old.data)) not in own_keys and old_key not in new_by_key:
@@ -649,8 +663,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             continue
         owned_new.append(OwnedRecord(rec, essential, rr.source.group_id))
         # A record the template lists twice is added once (the dict keeps the first place); it cannot be in
-        # ``deleted`` by then, since nothing below deletes.
-        if state.deleted and rec in state.deleted:
+        # ``deleted`` by then, since nothing below deletes. Only zone records are ever deleted: with none of
+        # this identity in the zone, there is nothing to look up.
+        if present and rec in state.deleted:
             del state.deleted[rec]  # the updated instance's own record written again: leave it alone
             state.conflicts.pop(rec, None)
         elif rec not in present:

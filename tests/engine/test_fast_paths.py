@@ -241,6 +241,8 @@ def test_same_owner_rule_table_gives_the_rules_answer(new_type, old_type):
     expected = (conflicts.txt_reason(name, old, "All", None) if (new_type, old_type) == ("TXT", "TXT")
                 else conflicts._pair_reason(new_type, old_type, name))
     assert same_owner_reason(new, old, "All") == expected
+    if (new_type, old_type) != ("TXT", "TXT"):
+        assert conflicts.type_pair_reason(new_type, old_type, name) == expected
     if new_type in conflicts._TABLE_TYPES and old_type in conflicts._TABLE_TYPES:
         assert (new_type, old_type) in conflicts.SAME_OWNER_RULES
 
