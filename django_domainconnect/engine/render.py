@@ -500,7 +500,8 @@ def _is_canonical_ipv6(text: str) -> bool:
 _EIGHT_WORDS = struct.Struct("!8H")
 # The words in hex without leading zeros, ":" on both ends (printf-style: the cheapest int formatting).
 _WORDS_TEXT = ":%x:%x:%x:%x:%x:%x:%x:%x:"
-_ZERO_RUN = re.compile(r":0(?::0)+(?=:)")  # two or more zero words, the whole run (greedy, never overlapping)
+# ``_ZERO_RUNS[k]``: k zero words, between colons.
+_ZERO_RUNS = tuple(":0" * k + ":" for k in range(9))
 
 
 def _ipv6_text(packed: bytes) -> str:
@@ -509,14 +510,19 @@ def _ipv6_text(packed: bytes) -> str:
     first) and ``::ffff:a.b.c.d`` (five, then ffff)."""
     words = _EIGHT_WORDS.unpack(packed)
     text = _WORDS_TEXT % words  # noqa: UP031
-    runs = _ZERO_RUN.findall(text)
-    if not runs:
+    # The longest run: from as many zero words as there are down to two, the first length found. Found at
+    # its maximum length, a run is a whole run, and find() gives the first of them (no regex, no max()).
+    length = words.count(0)
+    while length >= 2:
+        start = text.find(_ZERO_RUNS[length])
+        if start >= 0:
+            break
+        length -= 1
+    else:
         return text[1:-1]
-    run = max(runs, key=len)  # the first of the longest
-    start, length = text.find(run), len(run) // 2
     if start == 0 and (length == 6 or (length == 5 and words[5] == 0xFFFF)):
         return ("::" if length == 6 else "::ffff:") + ".".join(map(str, packed[12:]))
-    return f"{text[1:start]}::{text[start + len(run) + 1:-1]}"
+    return f"{text[1:start]}::{text[start + 2 * length + 1:-1]}"
 
 
 def _reject_comments(text: str, rec: TemplateRecord, field: str) -> None:
