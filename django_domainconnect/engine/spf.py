@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dns.exception
 import dns.rdata
@@ -58,10 +58,12 @@ class Term:
     name: str  # lower-case mechanism or modifier name
     value: str  # everything after the name, including ":" "/" or "="
     modifier: bool = False
+    # Name and value lower-cased, for de-duplication; derived when the term is built (a plan compares keys
+    # several times per term).
+    key: str = field(init=False, compare=False, hash=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.name}{self.value}".lower()
+    def __post_init__(self) -> None:
+        _set_key(self, f"{self.name}{self.value}".lower())
 
     @property
     def effective_qualifier(self) -> str:
@@ -74,6 +76,8 @@ class Term:
     def text(self) -> str:
         return f"{self.qualifier}{self.name}{self.value}"
 
+
+_set_key = Term.__dict__["key"].__set__  # the slot's setter: the class is frozen
 
 MAX_CACHED_TERM = 300  # longer tokens (possible in a zone's own SPF record) are parsed without the cache
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
@@ -124,3 +126,11 @@ def test_a_term_and_a_record_count_dns_lookups_by_the_same_rule(token, lookups):
     term = spf.parse_term(token)
     assert term.lookups == lookups == spf.count_lookups([term])
     assert spf.SpfRecord((term, term), None).lookups == 2 * lookups
+
+
+def test_term_key_is_derived_when_built_and_not_part_of_identity() -> None:
+    term = spf.Term("~", "Include", ":Mail.Example")
+    assert term.key == "include:mail.example"
+    assert term == spf.Term("~", "Include", ":Mail.Example")
+    assert "key" not in repr(term)
+    assert dataclasses.replace(term, value=":x.example").key == "include:x.example"
