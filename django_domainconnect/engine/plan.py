@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 from . import spf
 from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason, type_pair_reason
 from .errors import PlanError
-from .names import normalize_domain, normalize_host
-from .render import RenderedRecord, render_records
+from .names import normalize_domain
+from .render import RenderedRecord, normalize_request, render_normalized, render_records
 from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Policy, Record, Template
 
 Key = tuple[str, str, str]
@@ -130,15 +130,16 @@ class ZoneIndex:
             return []
         return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
-    def below(self, roots: Iterable[str]) -> Iterable[tuple[str, Record]]:
+    def below(self, roots: Iterable[str]) -> list[tuple[str, Record]]:
         """(root, record) for every record strictly below one of ``roots`` (the nearest root when nested)."""
         suffixes = tuple(["." + root for root in roots])
-        for owner, records in list(self.by_owner.items()):
+        found = []
+        for owner, records in self.by_owner.items():
             if owner.endswith(suffixes):
                 root = (suffixes[0] if len(suffixes) == 1
                         else max([s for s in suffixes if owner.endswith(s)], key=len))[1:]
-                for rec in records:
-                    yield root, rec
+                found += [(root, rec) for rec in records]
+        return found
 
 
 class Ownership:
@@ -310,6 +311,8 @@ class _State:
             if instance_id in self.skip_instances:
                 continue
             owner_id = owner_id or instance_id
+            if instance_id in self.removed:
+                continue  # already goes whole (remove_instance and trim would do nothing)
             if owned.essential == "Always":
                 self.remove_instance(inst)
             else:
@@ -472,7 +475,8 @@ def _render_key(template: Template, domain: str, host: str, params: Mapping[str,
 
 
 def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
-                       groups: list[str], policy: Policy) -> tuple[list[RenderedRecord], NameScope | None]:
+                       groups: list[str], policy: Policy, domain_n: str,
+                       host_n: str) -> tuple[list[RenderedRecord], NameScope | None]:
     """``render_records`` under ``policy`` and the scope of the result (``None``: compute it), reusing what
     ``names_needed`` rendered just before with the same arguments when that is exact.
 
@@ -484,10 +488,9 @@ def _rendered_for_plan(template: Template, domain: str, host: str, params: Mappi
     _memo.key, _memo.rendered, _memo.scope = None, [], None  # used once: a later plan renders afresh
     if (key is not None and key == _render_key(template, domain, host, params, groups, policy)
             and all(rr.source.type.upper() in policy.supported_types for rr in rendered)
-            and (policy.allow_apex_cname or not _has_apex_cname(rendered, normalize_domain(domain) + "."))):
+            and (policy.allow_apex_cname or not _has_apex_cname(rendered, domain_n + "."))):
         return rendered, scope
-    return render_records(template, domain=domain, host=host, params=params, group_ids=groups or None,
-                          policy=policy), None
+    return render_normalized(template, domain_n, host_n, params, groups or None, policy), None
 
 
 def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
@@ -529,8 +532,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
     groups = sorted({g for g in group_ids if g}) if group_ids else []
-    rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy)
-    domain_n, host_n = normalize_domain(domain), normalize_host(host)
+    domain_n, host_n = normalize_request(domain, host)
+    rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy, domain_n, host_n)
     apex = domain_n + "."
     instances = tuple(instances)
     zone = zone if isinstance(zone, list | tuple) else list(zone)
@@ -591,13 +594,15 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 if owned.spf_rules is not None:
                     kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
 
-    def displace(old: Record, reason: str, caused_by: Record | None) -> None:
+    def displace_adopted(old: Record, reason: str, caused_by: Record | None) -> None:
         """A conflict, except with a record the updated instance adopted and nobody else owns: that one is
         the instance's own, so replacing it is part of the update (dynamic DNS never sends force)."""
-        if adopted and old.key() in adopted and not state.owners.owners_of(old):
+        if old.key() in adopted and not state.owners.owners_of(old):
             state.delete(old)
         else:
             state.conflict(old, reason, caused_by)
+
+    displace = displace_adopted if adopted else state.conflict  # without adopted records: a plain conflict
 
     new_by_key: dict[Key, Record] = {(r.name, r.type, r.data): r for rr in rendered if (r := rr.record) is not None}
     ns_roots: dict[str, Record] = {}

@@ -403,6 +403,12 @@ _DATA_BY_TYPE = {
 def render_records(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                    group_ids: Iterable[str] | None = None, policy: Policy = Policy()) -> list[RenderedRecord]:  # noqa: B008
     """Render the active records of ``template`` for one apply request (see module docstring)."""
+    domain_n, host_n = normalize_request(domain, host)
+    return render_normalized(template, domain_n, host_n, params, group_ids, policy)
+
+
+def normalize_request(domain: str, host: str) -> tuple[str, str]:
+    """The ``domain`` and ``host`` apply parameters normalised, or ``HostError`` naming the field."""
     # normalize_domain's usual case written out (two calls less): a plain name of two labels or more.
     domain_n = _plain_ascii_name(domain, False)
     if domain_n is None or "." not in domain_n:
@@ -411,12 +417,16 @@ def render_records(template: Template, *, domain: str, host: str = "", params: M
         except HostError as exc:
             raise HostError(exc.message, field="domain") from None
     if host == "":  # the apex: what normalize_host gives, one call less
-        host_n = ""
-    else:
-        try:
-            host_n = normalize_host(host)
-        except HostError as exc:
-            raise HostError(exc.message, field="host") from None
+        return domain_n, ""
+    try:
+        return domain_n, normalize_host(host)
+    except HostError as exc:
+        raise HostError(exc.message, field="host") from None
+
+
+def render_normalized(template: Template, domain_n: str, host_n: str, params: Mapping[str, str],
+                      group_ids: Iterable[str] | None, policy: Policy) -> list[RenderedRecord]:
+    """``render_records`` for a domain and host ``normalize_request`` gave (the planner has them already)."""
     renderer = _Renderer(template, domain_n, host_n, params, policy)
     if template.host_required and not renderer.host:
         raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",

@@ -57,13 +57,14 @@ def plan_after_scope(template: Any, scope_kwargs: dict[str, Any] | None = None, 
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many times the template is rendered (by ``names_needed`` or ``plan_apply``)."""
     calls: list[int] = []
-    real = plan_mod.render_records
+    for entry in ("render_records", "render_normalized"):  # the planner renders through either
+        real = getattr(plan_mod, entry)
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
+        def counting(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            calls.append(1)
+            return _real(*args, **kwargs)
 
-    monkeypatch.setattr(plan_mod, "render_records", counting)
+        monkeypatch.setattr(plan_mod, entry, counting)
     return calls
 
 
