@@ -27,6 +27,9 @@ from .render import RenderedRecord, normalize_request, render_normalized, render
 from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Policy, Record, Template
 
 Key = tuple[str, str, str]
+# A record's fields as a tuple: the plan's working sets of records are keyed by it, since hashing a tuple is
+# done in C while hashing a ``Record`` calls its Python ``__hash__`` (equal tuples <=> equal records).
+Fields = tuple[str, str, int, str]
 _NO_KEYS: frozenset[str] = frozenset()
 _DEFAULT_POLICY = Policy()
 
@@ -130,15 +133,16 @@ class ZoneIndex:
             return []
         return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
-    def below(self, roots: Iterable[str]) -> list[tuple[str, Record]]:
-        """(root, record) for every record strictly below one of ``roots`` (the nearest root when nested)."""
+    def below(self, roots: Iterable[str]) -> list[tuple[str, list[Record]]]:
+        """(root, records at an owner) for every owner strictly below one of ``roots`` (the nearest root when
+        nested)."""
         suffixes = tuple(["." + root for root in roots])
         found = []
         for owner, records in self.by_owner.items():
             if owner.endswith(suffixes):
                 root = (suffixes[0] if len(suffixes) == 1
                         else max([s for s in suffixes if owner.endswith(s)], key=len))[1:]
-                found += [(root, rec) for rec in records]
+                found.append((root, records))
         return found
 
 
@@ -223,8 +227,8 @@ class _State:
         self.apex = apex
         self.policy = policy
         self.skip_instances = skip_instances  # the instance(s) being updated or reverted
-        self.deleted: dict[Record, None] = {}
-        self.conflicts: dict[Record, Conflict] = {}
+        self.deleted: dict[Fields, Record] = {}
+        self.conflicts: dict[Fields, Conflict] = {}
         self.removed: dict[str, AppliedInstance] = {}
         self.trimmed: dict[str, tuple[AppliedInstance, set[Key], set[str]]] = {}
         self.released: dict[str, set[str]] = {}  # owner -> SPF term keys given up
@@ -235,7 +239,7 @@ class _State:
 
     def delete(self, rec: Record) -> None:
         if rec.type != "SOA" and not (rec.type == "NS" and rec.name == self.apex):  # is_protected(), inlined
-            self.deleted[rec] = None
+            self.deleted[(rec.name, rec.type, rec.ttl, rec.data)] = rec
 
     def delete_owned(self, owned: OwnedRecord, inst: AppliedInstance) -> None:
         """Delete the zone records still as ``owned`` was written (TTL may have been edited); records the
@@ -252,7 +256,7 @@ class _State:
             deleted, apex = self.deleted, self.apex
             for old in present:
                 if old.type != "SOA" and not (old.type == "NS" and old.name == apex):  # delete(), inlined
-                    deleted[old] = None
+                    deleted[(old.name, old.type, old.ttl, old.data)] = old
         elif owned.record.name not in self.index.by_owner and not self.seen().covers(owned.record.name):
             self.warnings.append(
                 f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
@@ -298,15 +302,19 @@ class _State:
     def conflict(self, old: Record, reason: str, caused_by: Record | None) -> None:
         """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
         conflicts, rtype = self.conflicts, old.type
-        if old in conflicts or rtype == "SOA" or (rtype == "NS" and old.name == self.apex):
+        fields = (old.name, rtype, old.ttl, old.data)
+        if fields in conflicts or rtype == "SOA" or (rtype == "NS" and old.name == self.apex):
             return  # already a conflict, or protected (is_protected(), inlined)
-        self.deleted[old] = None  # not protected: checked above
+        self.deleted[fields] = old  # not protected: checked above
         owner_id = None
         owners = self.owners
         if owners.empty:  # no applied instance owns anything: nothing to resolve
-            conflicts[old] = Conflict(old, reason, caused_by, None)
+            conflicts[fields] = Conflict(old, reason, caused_by, None)
             return
-        for inst, owned in owners.owners_of(old):
+        # owners_of(), without the call when every instance is indexed already (no filter left)
+        owning = (owners.by_key.get((old.name, rtype, old.data), ()) if owners._filter is None
+                  else owners.owners_of(old))
+        for inst, owned in owning:
             instance_id = inst.instance_id
             if instance_id in self.skip_instances:
                 continue
@@ -322,7 +330,7 @@ class _State:
             for inst, _owned in self.owners.spf_at(old.name):
                 owner_id = owner_id or inst.instance_id
                 self.trim(inst, spf_name=old.name)
-        conflicts[old] = Conflict(old, reason, caused_by, owner_id)
+        conflicts[fields] = Conflict(old, reason, caused_by, owner_id)
 
     def spf_claims(self, name: str, kept: Mapping[str, set[str]]) -> set[str]:
         """SPF term keys that instances which stay claim at ``name``."""
@@ -349,7 +357,7 @@ class _SpfResult(NamedTuple):
 
 
 def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: int | None,
-              kept_claims: Mapping[str, set[str]], add: dict[Record, None]) -> _SpfResult:
+              kept_claims: Mapping[str, set[str]], add: dict[Fields, Record]) -> _SpfResult:
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
     claims = state.spf_claims(name, kept_claims)
@@ -362,7 +370,8 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     alive = []
     deleted = state.deleted
     for r in state.index.at(name):
-        if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and r not in deleted:
+        if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and (
+                (r.name, r.type, r.ttl, r.data) not in deleted):
             alive.append((r, text))
     for rec, text in alive:
         try:
@@ -408,7 +417,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     users = known if known is not None else bool(parsed) and not users_terms_dropped
     if merged is None:
         return _SpfResult(None, claimed, users)
-    current = [r for r, _ in parsed if r not in state.deleted]
+    current = [r for r, _ in parsed if (r.name, r.type, r.ttl, r.data) not in state.deleted]
     if not new_terms and not merged.terms and not claims and not users:
         # Merging created it, and every template term is gone: remove it (whatever its qualifier now).
         for rec in current:
@@ -420,7 +429,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
         return _SpfResult(record, claimed, users)
     for rec in current:
         state.delete(rec)
-    add[record] = None
+    add[(record.name, record.type, record.ttl, record.data)] = record
     return _SpfResult(record, claimed, users)
 
 
@@ -616,9 +625,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         olds = candidates.get(owner)
         if olds is None:  # is_protected() and key(), inlined: this runs once per record at the owner
             olds = candidates[owner] = [
-                old for old in index.at(owner)
+                old for old in at_owner
                 if (t := old.type) != "SOA" and not (t == "NS" and old.name == apex)
-                and (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key]
+                and (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key
+            ] if (at_owner := index.at(owner)) else []
         if rr.record is None:
             # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT;
             # the SPF merge below decides about the TXT records there.
@@ -643,11 +653,15 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if probe is not None and probe.type == "NS":
             ns_roots[owner] = probe
     if ns_roots:
-        for root, old in index.below(set(ns_roots)):
-            if (old_key := (old.name, old.type, old.data)) not in own_keys and old_key not in new_by_key:
-                displace(old, subtree_reason(ns_roots[root], old) or "below a new delegation", ns_roots[root])
+        for root, olds in index.below(set(ns_roots)):
+            root_ns = ns_roots[root]
+            # The same reason for every record at this owner (it names the owner and the delegation).
+            reason = subtree_reason(root_ns, olds[0]) or "below a new delegation"
+            for old in olds:
+                if (old_key := (old.name, old.type, old.data)) not in own_keys and old_key not in new_by_key:
+                    displace(old, reason, root_ns)
 
-    add: dict[Record, None] = {}
+    add: dict[Fields, Record] = {}
     owned_new: list[OwnedRecord] = []
     for rr in rendered:
         if rr.record is None:
@@ -661,20 +675,22 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             # TTL included (TTLs are best effort), so a revert can leave the zone as it was. It is adopted
             # unless a template wrote it (then the instances share it and the last one out removes it).
             for old in present:
-                state.deleted.pop(old, None)  # a conflict or a removed instance's record, written again
-                state.conflicts.pop(old, None)
+                fields = (old.name, old.type, old.ttl, old.data)
+                state.deleted.pop(fields, None)  # a conflict or a removed instance's record, written again
+                state.conflicts.pop(fields, None)
             preexisting = rec_key in adopted or all(o.preexisting for _i, o in state.owners.owners_of(present[0]))
-            owned_new.append(OwnedRecord(present[0], essential, rr.source.group_id, preexisting=preexisting))
+            owned_new.append(OwnedRecord(present[0], essential, rr.source.group_id, None, preexisting))
             continue
         owned_new.append(OwnedRecord(rec, essential, rr.source.group_id))
         # A record the template lists twice is added once (the dict keeps the first place); it cannot be in
         # ``deleted`` by then, since nothing below deletes. Only zone records are ever deleted: with none of
         # this identity in the zone, there is nothing to look up.
-        if present and rec in state.deleted:
-            del state.deleted[rec]  # the updated instance's own record written again: leave it alone
-            state.conflicts.pop(rec, None)
+        fields = (rec.name, rec.type, rec.ttl, rec.data)
+        if present and fields in state.deleted:
+            del state.deleted[fields]  # the updated instance's own record written again: leave it alone
+            state.conflicts.pop(fields, None)
         elif rec not in present:
-            add[rec] = None  # new, or the updated instance's own record with a new TTL (deleted above)
+            add[fields] = rec  # new, or the updated instance's own record with a new TTL (deleted above)
 
     # SPF last: it sees which records and instances the rules above removed.
     spf_new: dict[str, list[RenderedRecord]] = {}
@@ -697,22 +713,27 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
     else:
         group_state = tuple(groups)
-    records: dict[Key, OwnedRecord] = {}
-    for owned in [*kept, *owned_new]:
-        records.setdefault((owned.record.name, owned.record.type, owned.record.data), owned)
-    new_instance = AppliedInstance(
-        instance_id=previous[0].instance_id if previous else new_instance_id,
-        provider_id=template.provider_id, service_id=template.service_id, host=host_n,
-        records=tuple(records.values()), multi_instance=template.multi_instance, group_ids=group_state,
-        params=tuple(sorted(new_params.items())),
-    )
+    if not kept and len(owned_new) == len(new_by_key):
+        owned_records = tuple(owned_new)  # one per distinct new record, no SPF record: nothing to merge
+    else:  # a record listed twice, kept records, or a merged SPF record that may equal a new TXT record
+        records: dict[Key, OwnedRecord] = {}
+        for owned in [*kept, *owned_new]:
+            records.setdefault((owned.record.name, owned.record.type, owned.record.data), owned)
+        owned_records = tuple(records.values())
+    new_instance = AppliedInstance(  # positional: keywords cost more per call
+        previous[0].instance_id if previous else new_instance_id, template.provider_id, template.service_id,
+        host_n, owned_records, template.multi_instance, group_state, tuple(sorted(new_params.items())))
     # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one;
     # an instance that loses its last record disappears.
-    updated = state.updated_instances() if state.trimmed else []
-    removed = (*state.removed.values(), *previous[1:], *[i for i in updated if not i.records])
+    removed = (*state.removed.values(), *previous[1:])
+    kept_instances: tuple[AppliedInstance, ...] = ()
+    if state.trimmed:
+        updated = state.updated_instances()
+        removed += tuple([i for i in updated if not i.records])
+        kept_instances = tuple([i for i in updated if i.records])
     return Plan(
-        domain_n, host_n, template.provider_id, template.service_id, tuple(add), tuple(state.deleted),
-        tuple(state.conflicts.values()), removed, tuple([i for i in updated if i.records]), new_instance,
+        domain_n, host_n, template.provider_id, template.service_id, tuple(add.values()),
+        tuple(state.deleted.values()), tuple(state.conflicts.values()), removed, kept_instances, new_instance,
         tuple(state.warnings),
     )
 
@@ -733,11 +754,12 @@ def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record
         if owned.spf_rules is None and state.owners.owners_of(owned.record):
             continue  # still someone else's
         state.delete_owned(owned, instance)
-    add: dict[Record, None] = {}
+    add: dict[Fields, Record] = {}
     for name in list(state.released):
         _plan_spf(state, name, (), None, {}, add)
     return Plan(
         domain=apex[:-1], host=instance.host, provider_id=instance.provider_id, service_id=instance.service_id,
-        to_add=tuple(add), to_delete=tuple(state.deleted), conflicts=tuple(state.conflicts.values()),
+        to_add=tuple(add.values()), to_delete=tuple(state.deleted.values()),
+        conflicts=tuple(state.conflicts.values()),
         warnings=tuple(state.warnings),
     )

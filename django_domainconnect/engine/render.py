@@ -82,6 +82,9 @@ def active_records(template: Template, group_ids: Iterable[str] | None) -> list[
 class _Renderer:
     """Renders the records of one apply request (one domain, host and parameter set)."""
 
+    __slots__ = ("template", "policy", "domain", "host", "fqdn", "fqdn_dot", "fqdn_len", "min_ttl", "max_ttl",
+                 "bad_values", "values", "apex")
+
     def __init__(self, template: Template, domain: str, host: str, params: Mapping[str, str],
                  policy: Policy) -> None:
         """``domain`` and ``host`` already normalised (``render_records`` does it, with field names)."""
