@@ -253,10 +253,8 @@ class _State:
         rec = owned.record
         present = self.index.find(rec.name, rec.type, rec.data)
         if present:
-            deleted, apex = self.deleted, self.apex
             for old in present:
-                if old.type != "SOA" and not (old.type == "NS" and old.name == apex):  # delete(), inlined
-                    deleted[(old.name, old.type, old.ttl, old.data)] = old
+                self.delete(old)
         elif owned.record.name not in self.index.by_owner and not self.seen().covers(owned.record.name):
             self.warnings.append(
                 f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
