@@ -442,6 +442,26 @@ def test_filtering_a_large_zone_by_scope_gives_the_plan_of_indexing_it_whole(mon
     assert R("h3", "A", "192.0.2.3") in plans[0].to_delete
 
 
+def test_a_crowded_owner_is_looked_up_by_identity_as_a_scan_would(monkeypatch) -> None:
+    """An owner with more than ``ZoneIndex.SCAN_LIMIT`` records gets its own identity index; lookups there
+    (a record the template writes again, the records of an instance it removes) find what a scan finds."""
+    from django_domainconnect.engine.plan import ZoneIndex
+
+    crowd = [R("@", "TXT", f'"note {i}"') for i in range(40)]
+    zone = [*BASE, *crowd, R("@", "A", "192.0.2.1"), R("www", "A", "192.0.2.9")]
+    t = tmpl({"type": "TXT", "host": "@", "data": "note 7"}, {"type": "CNAME", "host": "www", "pointsTo": "x.example"})
+    old = instance("i1", [R("www", "A", "192.0.2.9"), R("@", "TXT", '"note 3"'), R("@", "TXT", '"note 30"')])
+    plans = []
+    for limit in (0, 10**9):  # an index for every owner, a scan for every owner
+        monkeypatch.setattr(ZoneIndex, "SCAN_LIMIT", limit)
+        plans.append(apply(t, zone, instances=(old,)))
+    assert plans[0] == plans[1]
+    gone = {R("www", "A", "192.0.2.9"), R("@", "TXT", '"note 3"'), R("@", "TXT", '"note 30"')}
+    assert set(plans[0].to_delete) == gone
+    assert plans[0].to_add == (R("www", "CNAME", "x.example."),)  # "note 7" is there already: adopted, not added
+    assert R("@", "TXT", '"note 7"') in {o.record for o in plans[0].new_instance.records}
+
+
 def test_records_of_removed_instances_outside_the_view_are_reported_not_deleted() -> None:
     old = instance("i1", [R("www", "A", "192.0.2.1"), R("far", "A", "192.0.2.3")])
     t = tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"})
