@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import spf
 from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason, type_pair_reason
@@ -348,17 +348,19 @@ class _State:
         return out
 
 
-class _SpfResult(NamedTuple):
-    record: Record | None  # the SPF record at the owner after the plan (None: none written by this plan)
-    claimed: list[spf.Term]
-    users: bool  # the record was the user's before any template merged into it
+# What ``_plan_spf`` returns (a plain tuple: it is built once per SPF owner, unpacked at once): the SPF
+# record at the owner after the plan (None: none written by this plan), the new terms this plan claims, and
+# whether the record was the user's before any template merged into it.
+_SpfResult = tuple[Record | None, list[spf.Term], bool]
 
 
 def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: int | None,
               kept_claims: Mapping[str, set[str]], add: dict[Fields, Record]) -> _SpfResult:
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
-    claims = state.spf_claims(name, kept_claims)
+    # spf_claims(), without the call when no instance could claim anything (a zone without applied templates)
+    claims = (state.spf_claims(name, kept_claims) if not state.owners.empty
+              else set(kept_claims[name]) if name in kept_claims else set())
     released = state.released.get(name) or _NO_KEYS
     # Terms given up and asked for again stay where they are (no churn in the record's order).
     drop = released - claims - {t.key for t in new_terms} if released else _NO_KEYS
@@ -411,24 +413,29 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
         claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims or t.key in released]
     # Whose record it is: the instances that merged into it know; with none, an existing record that keeps
     # its terms is the user's, and one this plan creates (or replaces as a conflict) is the templates'.
-    known = state.spf_is_users(name)
+    # spf_is_users(), without the call when no instance knows anything (a zone without applied templates)
+    known = state.spf_is_users(name) if not state.owners.empty or name in state.spf_user else None
     users = known if known is not None else bool(parsed) and not users_terms_dropped
     if merged is None:
-        return _SpfResult(None, claimed, users)
-    current = [r for r, _ in parsed if (r.name, r.type, r.ttl, r.data) not in state.deleted]
+        return None, claimed, users
+    current = []
+    for r, _ in parsed:
+        if (r.name, r.type, r.ttl, r.data) not in deleted:
+            current.append(r)
     if not new_terms and not merged.terms and not claims and not users:
         # Merging created it, and every template term is gone: remove it (whatever its qualifier now).
         for rec in current:
             state.delete(rec)
-        return _SpfResult(None, claimed, users)
+        return None, claimed, users
     ttl = current[0].ttl if current else (parsed[0][0].ttl if parsed else (new_ttl or policy.default_ttl))
-    record = Record(name, "TXT", ttl, spf.to_txt_data(merged.text()))
-    if current == [record]:
-        return _SpfResult(record, claimed, users)
+    fields = (name, "TXT", ttl, spf.to_txt_data(merged.text()))
+    if len(current) == 1 and (c := current[0]).data == fields[3] and c.ttl == ttl and c.name == name:
+        return c, claimed, users  # unchanged (``current == [record]``, without building the record to compare)
+    record = Record(*fields)
     for rec in current:
         state.delete(rec)
-    add[(record.name, record.type, record.ttl, record.data)] = record
-    return _SpfResult(record, claimed, users)
+    add[fields] = record
+    return record, claimed, users
 
 
 def _clashing_kept(kept: Sequence[OwnedRecord], rendered: Sequence[RenderedRecord], apex: str) -> set[Key]:
@@ -692,30 +699,41 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
 
     # SPF last: it sees which records and instances the rules above removed.
     spf_new: dict[str, list[RenderedRecord]] = {}
+    spf_owned: list[OwnedRecord] = []  # after the others (``owned_new``)
     for rr in rendered:
         if rr.record is None:
             spf_new.setdefault(rr.name, []).append(rr)
     for name in list(dict.fromkeys([*spf_new, *state.released])) if state.released else list(spf_new):
         sources = spf_new.get(name, [])
         # Rules without variables were parsed with the template; others are parsed once rendered.
-        terms = [t for rr in sources for t in (
-            rr.source.spf_terms if rr.source.spf_terms is not None else spf.parse_rules(rr.spf_rules or ""))]
-        result = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
-        if sources and result.record is not None:
-            owned_new.append(OwnedRecord(result.record, "OnApply", sources[0].source.group_id,
-                                         " ".join([t.text() for t in result.claimed]), result.users))
+        terms: Sequence[spf.Term]
+        if len(sources) == 1 and sources[0].source.spf_terms is not None:
+            terms = sources[0].source.spf_terms  # one SPFM record at the owner (the usual case): no copy
+        else:
+            terms = [t for rr in sources for t in (
+                rr.source.spf_terms if rr.source.spf_terms is not None else spf.parse_rules(rr.spf_rules or ""))]
+        record, claimed, users = _plan_spf(state, name, terms, sources[0].ttl if sources else None, kept_claims, add)
+        if sources and record is not None:
+            # One source claiming all its terms claims its rendered rules: the text its terms were parsed from.
+            rules = (sources[0].spf_rules if len(sources) == 1 and len(claimed) == len(terms) else None)
+            spf_owned.append(OwnedRecord(record, "OnApply", sources[0].source.group_id,
+                                         rules or " ".join([t.text() for t in claimed]), users))
 
-    new_params = {k: str(params[k]) for k in _template_vars(rendered) if k in params}  # sorted below
+    # Without groupId every record was rendered: the template's variables, worked out when it was built.
+    new_params = {k: str(params[k]) for k in (_template_vars(rendered) if groups else template.variables)
+                  if k in params}  # sorted below
     if previous and groups:
         new_params = {**dict(previous[0].params), **new_params}
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
     else:
         group_state = tuple(groups)
-    if not kept and len(owned_new) == len(new_by_key):
-        owned_records = tuple(owned_new)  # one per distinct new record, no SPF record: nothing to merge
-    else:  # a record listed twice, kept records, or a merged SPF record that may equal a new TXT record
+    if not kept and len(owned_new) == len(new_by_key) and not any(
+            (o.record.name, "TXT", o.record.data) in new_by_key for o in spf_owned):
+        # One per distinct new record, and SPF records that are none of them: nothing to merge.
+        owned_records = (*owned_new, *spf_owned)
+    else:  # a record listed twice, kept records, or a merged SPF record equal to a new TXT record
         records: dict[Key, OwnedRecord] = {}
-        for owned in [*kept, *owned_new]:
+        for owned in [*kept, *owned_new, *spf_owned]:
             records.setdefault((owned.record.name, owned.record.type, owned.record.data), owned)
         owned_records = tuple(records.values())
     new_instance = AppliedInstance(  # positional: keywords cost more per call

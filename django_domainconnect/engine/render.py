@@ -26,10 +26,9 @@ import dns.tokenizer
 from . import spf
 from .conflicts import self_conflict
 from .errors import GroupError, HostError, RenderError, UnsupportedTypeError, VariableError
-from .fast_init import fast_init
 from .names import MAX_NAME, _plain_ascii_name, is_subdomain, normalize_domain, normalize_host, to_alabel_name
 from .types import STRING_FIELDS, Policy, Record, Template, TemplateRecord
-from .variables import BUILTINS, NAMED_VARIABLE_RE, find_variables, is_prop_value, substitute, substitute_parts
+from .variables import BUILTINS, find_variables, is_prop_value, split_variables, substitute, substitute_parts
 
 PSEUDO_TYPES = frozenset({"REDIR301", "REDIR302", "APEXCNAME"})
 # Template fields that may hold variables, by attribute name -> JSON key (for error messages).
@@ -48,11 +47,12 @@ class OwnerNameError(HostError, RenderError):
     so callers catching either class see it (code ``invalid_host``)."""
 
 
-@fast_init  # built once per rendered record: the generated __init__ is a good part of rendering's cost
-@dataclass(frozen=True, slots=True)
+# Not frozen: built once per rendered record and never stored, hashed or shared beyond one plan, so it can
+# take the plain ``__init__`` (a frozen class sets each slot through a descriptor call: twice the cost).
+@dataclass(slots=True, eq=True)
 class RenderedRecord:
     """One rendered template record. ``record`` is ``None`` only for SPFM, whose ``spf_rules`` (rendered
-    and validated) the planner merges into the SPF TXT record at ``name``."""
+    and validated) the planner merges into the SPF TXT record at ``name``. Treat it as read-only."""
 
     record: Record | None
     source: TemplateRecord
@@ -129,7 +129,8 @@ class _Renderer:
         """``substitute(text, self.values, field=field, record_index=rec.index)``, one call less."""
         if "%" not in text:
             return text
-        parts = NAMED_VARIABLE_RE.split(text)
+        # Split when the record was built (every text the renderers pass in), else now.
+        parts = rec.variable_parts.get(text) or split_variables(text)
         if len(parts) == 3 and parts[1] in self.values:  # substitute_parts' first case, one call less
             return parts[0] + self.values[parts[1]] + parts[2]
         return substitute_parts(parts, self.values, field, rec.index)

@@ -100,11 +100,10 @@ def _parse_term(token: str) -> Term:
     modifier = _MODIFIER_RE.fullmatch(token) if "=" in token else None  # a modifier needs its '='
     if modifier and not token.lower().startswith(("ip4:", "ip6:")):
         return Term("", modifier.group(1).lower(), "=" + modifier.group(2), True)
-    match = _MECHANISM_RE.fullmatch(token)
-    name = match.group(2).lower() if match is not None else ""
+    qualifier, name, value = _split_mechanism(token)
+    name = name.lower()
     if name not in MECHANISMS:
         raise SpfSyntaxError(f"'{token}' is not an SPF mechanism or modifier (RFC 7208 §5, §6)")
-    value = match.group(3) or ""
     if name in {"include", "exists"} and not value.startswith(":"):
         raise SpfSyntaxError(f"'{token}': {name} needs a domain (RFC 7208 §5.2, §5.7)")
     if name in {"ip4", "ip6"} and not value.startswith(":"):
@@ -113,7 +112,26 @@ def _parse_term(token: str) -> Term:
         raise SpfSyntaxError(f"'{token}': all takes no argument")
     if value in (":", "/"):
         raise SpfSyntaxError(f"'{token}' has an empty argument")
-    return Term(match.group(1), name, value)
+    return Term(qualifier, name, value)
+
+
+def _split_mechanism(token: str) -> tuple[str, str, str]:
+    """``_MECHANISM_RE.fullmatch(token)``'s three groups for printable ASCII ``token`` (name "" when it does
+    not match), with string methods: the regex engine costs more than the term's few checks."""
+    qualifier = token[:1]
+    if qualifier and qualifier in "+?~-":
+        rest = token[1:]
+    else:
+        qualifier, rest = "", token
+    cut = len(rest)
+    for sep in (rest.find(":"), rest.find("/")):
+        if 0 <= sep < cut:
+            cut = sep
+    name, value = rest[:cut], rest[cut:]
+    # [A-Za-z][A-Za-z0-9]* then an optional [:/]\S*: printable ASCII holds no whitespace but the space.
+    if not name or not name[0].isalpha() or not name.isalnum() or " " in value:
+        return "", "", ""
+    return qualifier, name, value
 
 
 def parse_rules(rules: str) -> list[Term]:
@@ -161,10 +179,15 @@ class SpfRecord:
         return count_lookups(self.terms)
 
     def text(self) -> str:
-        mechanisms = [t.text() for t in self.terms if not t.modifier]
-        modifiers = [t.text() for t in self.terms if t.modifier]
-        tail = [f"{'' if self.all_qualifier == '+' else self.all_qualifier}all"] if self.all_qualifier else []
-        return " ".join(["v=spf1", *mechanisms, *tail, *modifiers])
+        """``v=spf1``, the mechanisms, ``all`` (when there is one), then the modifiers (one pass, no calls)."""
+        words = ["v=spf1"]
+        modifiers = []
+        for t in self.terms:
+            (modifiers if t.modifier else words).append(t.qualifier + t.name + t.value)
+        if self.all_qualifier:
+            words.append(f"{'' if self.all_qualifier == '+' else self.all_qualifier}all")
+        words += modifiers
+        return " ".join(words)
 
 
 def count_lookups(terms: Iterable[Term]) -> int:
@@ -182,7 +205,9 @@ def merge(existing: SpfRecord | None, new_terms: Iterable[Term], *, qualifier: s
     The same mechanism with another qualifier keeps its place and takes the least restrictive qualifier.
     """
     terms: list[Term] = list(existing.terms) if existing else []
-    position = {t.key: i for i, t in enumerate(terms)}
+    position: dict[str, int] = {}
+    for i, t in enumerate(terms):  # a loop, not a comprehension: no function object per merge
+        position[t.key] = i
     for term in new_terms:
         i = position.get(term.key)
         if i is None:
@@ -195,7 +220,10 @@ def merge(existing: SpfRecord | None, new_terms: Iterable[Term], *, qualifier: s
     # A redirect only applies when no "all" matches: never add an "all" that would disable it.
     if not all_qualifier and (existing is None or not any(t.modifier and t.name == "redirect" for t in terms)):
         all_qualifier = qualifier
-    lookups = count_lookups(terms)
+    lookups = 0  # count_lookups(terms), written out (no generator per merge)
+    for t in terms:
+        if t.name == "redirect" if t.modifier else t.name in LOOKUP_MECHANISMS:
+            lookups += 1
     if lookups > MAX_LOOKUPS:
         raise SpfLimitError(f"the merged SPF record would need {lookups} DNS lookups; RFC 7208 allows {MAX_LOOKUPS}")
     return SpfRecord(tuple(terms), all_qualifier)
@@ -209,9 +237,9 @@ def remove(existing: SpfRecord, keys: Iterable[str]) -> SpfRecord:
 
 def to_txt_data(text: str) -> str:
     """Presentation-format TXT data, split into 255-octet strings (SPF readers join them without spaces)."""
+    if len(text) <= 255 and text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # one plain string (_PLAIN_OCTETS): what quote_strings would write, without the chunking
     raw = text.encode("ascii")
-    if len(raw) <= 255 and _PLAIN_OCTETS.fullmatch(raw):
-        return f'"{text}"'  # one plain string: what quote_strings would write, without the chunking
     return quote_strings([raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""])
 
 
@@ -230,10 +258,21 @@ def quote_strings(chunks: Sequence[bytes]) -> str:
 
 def txt_text(data: str) -> str | None:
     """The joined character-strings of TXT presentation data, or ``None`` when it does not parse."""
-    if _PLAIN_TXT.fullmatch(data):
-        # Quoted strings without escapes, one space apart: what dnspython parses them to (checked in
-        # tests/engine/test_fast_paths.py), without its tokenizer.
-        return data[1:-1].replace('" "', "")
+    if len(data) >= 2 and data[0] == '"' and data[-1] == '"' and "\\" not in data and data.isascii() and (
+            data.isprintable()):
+        # Quoted strings without escapes, one space apart (_PLAIN_TXT): what dnspython parses them to (checked
+        # in tests/engine/test_fast_paths.py), without its tokenizer, and tested with string methods only.
+        inner = data[1:-1]
+        if '"' not in inner:
+            if len(inner) <= 255:
+                return inner
+        else:
+            strings = inner.split('" "')
+            for text in strings:
+                if '"' in text or len(text) > 255:
+                    break
+            else:
+                return "".join(strings)
     return _txt_text_dnspython(data)
 
 
@@ -259,7 +298,12 @@ def spf_text_of(data: str) -> str | None:
 
 
 def is_spf_text(text: str | None) -> bool:
-    return text is not None and _SPF_START_RE.match(text) is not None
+    if text is None:
+        return False
+    head = text[:7]
+    if head.isascii():  # _SPF_START_RE.match, with string methods (its IGNORECASE folds only ASCII here)
+        return head[:6].lower() == "v=spf1" and (len(head) == 6 or head[6].isspace())
+    return _SPF_START_RE.match(text) is not None
 
 
 def keys_of(terms: Sequence[Term]) -> list[str]:

@@ -20,7 +20,7 @@ from . import spf
 from .errors import HostError
 from .fast_init import fast_init
 from .names import to_alabel_name
-from .variables import BUILTINS, find_variables
+from .variables import BUILTINS, find_variables, split_variables
 
 Level = Literal["error", "warning", "info"]
 
@@ -98,6 +98,9 @@ class TemplateRecord:
     spf_terms: tuple[spf.Term, ...] | None = field(init=False, compare=False, hash=False, repr=False)
     # Names of the variables the string fields use, built-ins aside (kept with an applied instance).
     variables: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
+    # ``NAMED_VARIABLE_RE.split`` of each field text with variables that rendering substitutes (as written,
+    # stripped, and without a trailing ".@"): rendering looks the pieces up instead of splitting per request.
+    variable_parts: dict[str, tuple[str, ...]] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         rtype = self.type.upper()
@@ -106,7 +109,9 @@ class TemplateRecord:
         terms = _spf_terms(self.spf_rules) if rtype == "SPFM" else None
         object.__setattr__(self, "spf_terms", terms)
         object.__setattr__(self, "spf_text", None if terms is None else " ".join(t.text() for t in terms))
-        object.__setattr__(self, "variables", _variables(self))
+        texts = [raw for raw in _string_fields(self) if isinstance(raw, str) and "%" in raw]
+        object.__setattr__(self, "variables", _variables(texts))
+        object.__setattr__(self, "variable_parts", _variable_parts(texts))
 
     @property
     def essential_mode(self) -> Essential:
@@ -143,12 +148,29 @@ _string_fields = attrgetter(*STRING_FIELDS)  # one C call per record instead of 
 _NO_VARIABLES: frozenset[str] = frozenset()
 
 
-def _variables(rec: TemplateRecord) -> frozenset[str]:
-    texts = [raw for raw in _string_fields(rec) if isinstance(raw, str) and "%" in raw]
+def _variables(texts: list[str]) -> frozenset[str]:
+    """The variables of a record's field ``texts`` (those with a '%'), built-ins aside."""
     if not texts:
         return _NO_VARIABLES
     # One scan: a newline is neither '%' nor part of a name, so no match spans two fields.
     return frozenset(find_variables("\n".join(texts))) - BUILTINS
+
+
+_NO_PARTS: dict[str, tuple[str, ...]] = {}  # shared, never written: most records have no variable
+
+
+def _variable_parts(texts: list[str]) -> dict[str, tuple[str, ...]]:
+    """``split_variables`` of every text rendering may substitute for a record's field ``texts``: each as
+    written and stripped (``target`` also drops a trailing ".@" label)."""
+    if not texts:
+        return _NO_PARTS
+    parts: dict[str, tuple[str, ...]] = {}
+    for raw in texts:
+        stripped = raw.strip()
+        for text in (raw, stripped, stripped[:-2] if stripped.endswith(".@") else ""):
+            if "%" in text and text not in parts:
+                parts[text] = tuple(split_variables(text))
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +202,12 @@ class Template:
     # No active subset of the records can render into a set that clashes with itself (§10.4), whatever the
     # request: rendering may skip that check (``_self_conflict_free``).
     self_conflict_free: bool = field(init=False, compare=False, hash=False, repr=False)
+    # The variables of all the records (``TemplateRecord.variables``): what an apply without groupId keeps.
+    variables: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "record_types", frozenset(map(_rtype, self.records)))
+        object.__setattr__(self, "variables", frozenset().union(*[r.variables for r in self.records]))
         object.__setattr__(self, "self_conflict_free", _self_conflict_free(self.records))
 
     @property

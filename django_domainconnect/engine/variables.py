@@ -6,7 +6,7 @@ Values are never re-scanned: ``%a%-%b%`` with ``a="%b%"`` gives ``%b%-X``, not `
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from .errors import VariableError
 
@@ -22,6 +22,11 @@ _DDD_ESCAPE_RE = re.compile(r"\\([0-9]{3})")
 def find_variables(text: str) -> list[str]:
     """Names of the named variables in ``text``, in order of appearance (duplicates kept)."""
     return NAMED_VARIABLE_RE.findall(text)
+
+
+def split_variables(text: str) -> list[str]:
+    """``text`` as literal pieces and variable names alternately (``a%x%b`` → ``["a", "x", "b"]``)."""
+    return NAMED_VARIABLE_RE.split(text)
 
 
 def has_unterminated_variable(text: str) -> bool:
@@ -53,20 +58,21 @@ def substitute(text: str, values: Mapping[str, str], *, field: str | None = None
     """
     if "%" not in text:
         return text  # no variable to replace (most fields): skip the scan
-    return substitute_parts(NAMED_VARIABLE_RE.split(text), values, field, record_index)
+    return substitute_parts(split_variables(text), values, field, record_index)
 
 
-def substitute_parts(parts: list[str], values: Mapping[str, str], field: str | None,
+def substitute_parts(parts: Sequence[str], values: Mapping[str, str], field: str | None,
                      record_index: int | None) -> str:
-    """``substitute`` of the text ``parts`` is ``NAMED_VARIABLE_RE.split`` of (``parts`` is reused)."""
+    """``substitute`` of the text ``parts`` is ``split_variables`` of (``parts`` is not changed)."""
     if len(parts) == 3 and parts[1] in values:  # one variable (the usual field): no loop, no join
         return parts[0] + values[parts[1]] + parts[2]
-    for i in range(1, len(parts), 2):
-        name = parts[i]
+    out = list(parts)
+    for i in range(1, len(out), 2):
+        name = out[i]
         if name not in values:
             raise VariableError(
                 f"variable '%{name}%' has no value: pass it as a request parameter named '{name}'",
                 code="missing_variable", field=field, record_index=record_index,
             )
-        parts[i] = values[name]
-    return "".join(parts)
+        out[i] = values[name]
+    return "".join(out)

@@ -24,8 +24,15 @@ from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
 from django_domainconnect.engine.plan import _template_vars
 from django_domainconnect.engine.render import _CANONICAL_IPV4, RenderedRecord, _bad_values, _unescape
-from django_domainconnect.engine.types import Record, TemplateRecord
-from django_domainconnect.engine.variables import BUILTINS, PROP_VALUE_RE, find_variables, is_prop_value, substitute
+from django_domainconnect.engine.types import Record, Template, TemplateRecord
+from django_domainconnect.engine.variables import (
+    BUILTINS,
+    PROP_VALUE_RE,
+    find_variables,
+    is_prop_value,
+    substitute,
+    substitute_parts,
+)
 
 # Pieces that put names on every edge of the fast pattern.
 NAME_PIECES = st.sampled_from([
@@ -91,6 +98,10 @@ RAW_DATA = st.lists(TXT_CHARS, max_size=12).map("".join)
 @example('"a" "b"')
 @example('"a""b"')
 @example('"a;b"')
+@example('"a" " "b"')
+@example('"a"  "b"')
+@example('"')
+@example('"a" "' + "x" * 256 + '"')
 def test_txt_text_equals_dnspython(data):
     assert spf.txt_text(data) == spf._txt_text_dnspython(data)
 
@@ -211,6 +222,8 @@ def test_template_vars_equal_a_scan_of_each_field(fields):
 @given(st.one_of(st.text(st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=20),
                  st.integers(250, 600).map(lambda n: "v=spf1 " + "a" * n)))
 @example('v=spf1 include:"x" ~all')
+@example("v=spf1 a:x\\y ~all")
+@example("v=spf1 a:\x7f")
 def test_to_txt_data_equals_dnspython(text):
     raw = text.encode("ascii")
     chunks = [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
@@ -259,3 +272,59 @@ SELF_RECORDS = st.lists(st.tuples(st.sampled_from(["example.com.", "www.example.
 def test_self_conflict_shortcut_only_skips_sets_without_a_clash(rows):
     records = [(i, Record(name, rtype, 300, data)) for i, (name, rtype, data) in enumerate(rows)]
     assert self_conflict(records, "example.com.") == _self_conflict_full(records, "example.com.")
+
+
+# SPF tokens on the edges of _MECHANISM_RE: qualifiers, separators, digits first, spaces, empty arguments.
+TOKENS = st.lists(st.sampled_from(["+", "-", "~", "?", "a", "A", "ip4", "include", "9", ":", "/", "=", "x.y", " ",
+                                   "-x", "_", ".", "1.2.3.4", "all", "mx", "%"]), max_size=5).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(TOKENS)
+@example("")
+@example("+")
+@example("a:b c")
+@example("ip4:1.2.3.4/24")
+@example("a/24:x")
+@example("9a")
+def test_split_mechanism_equals_its_pattern(token):
+    match = spf._MECHANISM_RE.fullmatch(token)
+    expected = (match.group(1), match.group(2), match.group(3) or "") if match else ("", "", "")
+    assert spf._split_mechanism(token) == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["v=spf1", "V=SPF1", "v=\u017fpf1", " ", "\t", "\u00a0", "x", "0", "v=spf"]),
+                max_size=4).map("".join))
+@example("v=spf1")
+@example("v=spf10")
+@example("v=\u017fpf1 -all")  # LATIN SMALL LETTER LONG S folds to "s" under IGNORECASE, not under lower()
+@example("v=spf1\u00a0-all")
+def test_is_spf_text_equals_its_pattern(text):
+    assert spf.is_spf_text(text) is (spf._SPF_START_RE.match(text) is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.tuples(FIELD_TEXT, FIELD_TEXT, FIELD_TEXT).map(lambda t: tuple(" " + x + " " for x in t)))
+def test_variable_parts_hold_the_split_of_every_text_rendering_substitutes(texts):
+    host, data, points_to = texts
+    rec = TemplateRecord(index=0, type="TXT", host=host, data=data, points_to=points_to + ".@")
+    for raw in (host, data, points_to + ".@"):
+        for text in (raw, raw.strip(), raw.strip()[:-2] if raw.strip().endswith(".@") else ""):
+            if "%" in text:
+                assert rec.variable_parts[text] == tuple(re.split(r"%([A-Za-z0-9_-]+)%", text))
+    assert all("%" in text for text in rec.variable_parts)
+
+
+def test_substitute_parts_leaves_the_stored_pieces_alone():
+    parts = ("a", "x", "b", "y", "c")
+    assert substitute_parts(parts, {"x": "1", "y": "2"}, None, None) == "a1b2c"
+    assert parts == ("a", "x", "b", "y", "c")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(FIELD_TEXT, FIELD_TEXT), min_size=1, max_size=4))
+def test_template_variables_are_the_variables_of_all_its_records(fields):
+    records = tuple(TemplateRecord(index=i, type="TXT", host=host, data=data) for i, (host, data) in enumerate(fields))
+    template = Template("p", "P", "s", "S", records)
+    assert template.variables == _template_vars([RenderedRecord(None, r) for r in records])

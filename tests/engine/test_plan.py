@@ -516,3 +516,17 @@ def test_delegation_removing_instances_with_records_elsewhere() -> None:
     assert [i.instance_id for i in plan.removed_instances] == ["a"]
     assert R("elsewhere", "A", "192.0.2.2") in plan.to_delete
     assert spf_of(after(zone, plan), "other.example.com.") == ["v=spf1 include:b.example ~all"]
+
+
+def test_a_merged_spf_record_equal_to_a_new_txt_record_is_owned_once() -> None:
+    template = tmpl({"type": "TXT", "host": "@", "data": "v=spf1 include:x.example ~all", "ttl": 3600},
+                    {"type": "SPFM", "host": "@", "spfRules": "include:x.example"})
+    plan = apply(template, BASE)
+    assert plan.to_add == (R("@", "TXT", '"v=spf1 include:x.example ~all"'),)
+    assert [o.record for o in plan.new_instance.records] == [R("@", "TXT", '"v=spf1 include:x.example ~all"')]
+    # A different TXT record stays a record of its own next to the merged SPF record.
+    other = tmpl({"type": "TXT", "host": "@", "data": "hello", "ttl": 3600},
+                 {"type": "SPFM", "host": "@", "spfRules": "include:x.example"})
+    records = apply(other, BASE).new_instance.records
+    assert [(o.record.data, o.spf_rules) for o in records] == [('"hello"', None),
+                                                                 ('"v=spf1 include:x.example ~all"', "include:x.example")]
