@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -133,10 +133,10 @@ class ZoneIndex:
             return []
         return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
-    def below(self, roots: Iterable[str]) -> list[tuple[str, list[Record]]]:
-        """(root, records at an owner) for every owner strictly below one of ``roots`` (the nearest root when
-        nested)."""
-        suffixes = tuple(["." + root for root in roots])
+    def below(self, roots: Sequence[str]) -> list[tuple[str, list[Record]]]:
+        """(root, records at an owner) for every owner strictly below one of ``roots`` (distinct; the nearest
+        root when nested)."""
+        suffixes = ("." + roots[0],) if len(roots) == 1 else tuple(["." + root for root in roots])
         found = []
         for owner, records in self.by_owner.items():
             if owner.endswith(suffixes):
@@ -218,10 +218,11 @@ class _State:
     a dataclass with a default factory per field costs a good part of a small plan to build."""
 
     __slots__ = ("index", "owners", "apex", "policy", "skip_instances", "deleted", "conflicts", "removed",
-                 "trimmed", "released", "spf_user", "warnings", "_seen")
+                 "trimmed", "released", "spf_user", "warnings", "adopted", "_seen", "_rendered")
 
     def __init__(self, index: ZoneIndex, owners: Ownership, apex: str, policy: Policy, *,
-                 skip_instances: set[str], seen: NameScope | Callable[[], NameScope]) -> None:
+                 skip_instances: set[str], seen: NameScope | None,
+                 rendered: Sequence[RenderedRecord] = ()) -> None:
         self.index = index
         self.owners = owners
         self.apex = apex
@@ -235,7 +236,9 @@ class _State:
         # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
         self.spf_user: dict[str, bool] = {}
         self.warnings: list[str] = []
-        self._seen = seen  # the names the records given to the planner cover, or how to work them out
+        self.adopted: set[Key] = set()  # records the updated instance adopted, in the groups being replaced
+        self._seen = seen  # the names the records given to the planner cover (None: work them out when asked)
+        self._rendered = rendered  # ... from these
 
     def delete(self, rec: Record) -> None:
         if rec.type != "SOA" and not (rec.type == "NS" and rec.name == self.apex):  # is_protected(), inlined
@@ -251,19 +254,32 @@ class _State:
         if owned.preexisting:
             return
         rec = owned.record
-        present = self.index.find(rec.name, rec.type, rec.data)
-        if present:
+        name, rtype, data = rec.name, rec.type, rec.data
+        index = self.index
+        records = index.by_owner.get(name, ()) if index._filter is None else None
+        if records is not None and len(records) <= ZoneIndex.SCAN_LIMIT:
+            # find() and delete(), written out for the usual few records at an owner
+            found = False
+            protected = rtype == "SOA" or (rtype == "NS" and name == self.apex)
+            for old in records:
+                if old.data == data and old.type == rtype:
+                    found = True
+                    if not protected:
+                        self.deleted[(name, rtype, old.ttl, data)] = old
+        else:
+            present = index.find(name, rtype, data)
+            found = bool(present)
             for old in present:
                 self.delete(old)
-        elif owned.record.name not in self.index.by_owner and not self.seen().covers(owned.record.name):
+        if not found and name not in index.by_owner and not self.seen().covers(name):
             self.warnings.append(
-                f"instance {inst.instance_id}: {owned.record.type} record at {owned.record.name} was outside the"
-                " records given to the planner and was not deleted")
+                f"instance {inst.instance_id}: {rtype} record at {name} was outside the records given to the"
+                " planner and was not deleted")
 
     def seen(self) -> NameScope:
         """The names the records given to the planner were asked to cover (computed when first needed)."""
-        if not isinstance(self._seen, NameScope):
-            self._seen = self._seen()
+        if self._seen is None:
+            self._seen = _scope_of(self._rendered, self.apex)
         return self._seen
 
     def note_spf_origin(self, owned: OwnedRecord) -> None:
@@ -296,6 +312,14 @@ class _State:
             entry[1].add(key)
         if spf_name is not None:
             entry[2].add(spf_name)
+
+    def displace_adopted(self, old: Record, reason: str, caused_by: Record | None) -> None:
+        """A conflict, except with a record the updated instance adopted and nobody else owns: that one is
+        the instance's own, so replacing it is part of the update (dynamic DNS never sends force)."""
+        if old.key() in self.adopted and not self.owners.owners_of(old):
+            self.delete(old)
+        else:
+            self.conflict(old, reason, caused_by)
 
     def conflict(self, old: Record, reason: str, caused_by: Record | None) -> None:
         """``old`` must go because of a new record; resolve against its owners (§10.4.1.2, §10.5)."""
@@ -560,7 +584,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
     # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
     this = (template.provider_id, template.service_id, host_n)
-    same = [i for i in instances if (i.provider_id, i.service_id, i.host) == this] if instances else []
+    same = []
+    for i in instances:  # a loop, not a comprehension: no function object per plan
+        if (i.provider_id, i.service_id, i.host) == this:
+            same.append(i)
     if template.multi_instance:
         previous = [i for i in same if instance_id is not None and i.instance_id == instance_id]
     else:
@@ -568,12 +595,12 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     prev_ids = {i.instance_id for i in previous} if previous else set()
     others = tuple(i for i in instances if i.instance_id not in prev_ids) if prev_ids else instances
     state = _State(index, Ownership(others, seen), apex, policy, skip_instances=prev_ids,
-                   seen=seen or (lambda: _scope_of(rendered, apex)))
+                   seen=seen, rendered=rendered)
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
     own_keys: set[Key] = set()
     written: set[Key] = set()  # records the updated instance wrote itself (a new TTL rewrites them)
-    adopted: set[Key] = set()  # records it adopted from the zone, in the groups being replaced
+    adopted = state.adopted  # records it adopted from the zone, in the groups being replaced
     for inst in previous:
         for owned in inst.records:
             replaced = not (groups and owned.group_id is not None and owned.group_id not in groups)
@@ -608,17 +635,12 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 if owned.spf_rules is not None:
                     kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
 
-    def displace_adopted(old: Record, reason: str, caused_by: Record | None) -> None:
-        """A conflict, except with a record the updated instance adopted and nobody else owns: that one is
-        the instance's own, so replacing it is part of the update (dynamic DNS never sends force)."""
-        if old.key() in adopted and not state.owners.owners_of(old):
-            state.delete(old)
-        else:
-            state.conflict(old, reason, caused_by)
+    displace = state.displace_adopted if adopted else state.conflict  # without adopted records: a plain conflict
 
-    displace = displace_adopted if adopted else state.conflict  # without adopted records: a plain conflict
-
-    new_by_key: dict[Key, Record] = {(r.name, r.type, r.data): r for rr in rendered if (r := rr.record) is not None}
+    new_by_key: dict[Key, Record] = {}
+    for rr in rendered:
+        if (r := rr.record) is not None:
+            new_by_key[(r.name, r.type, r.data)] = r
     ns_roots: dict[str, Record] = {}
     # Per owner name, the existing records a new record there may displace (found once per owner, not once per
     # new record): not the template's own, not a record the template writes again (the add loop decides its
@@ -658,7 +680,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if probe is not None and probe.type == "NS":
             ns_roots[owner] = probe
     if ns_roots:
-        for root, olds in index.below(set(ns_roots)):
+        for root, olds in index.below(list(ns_roots)):
             root_ns = ns_roots[root]
             # The same reason for every record at this owner (it names the owner and the delegation).
             reason = subtree_reason(root_ns, olds[0]) or "below a new delegation"
@@ -720,15 +742,17 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                                          rules or " ".join([t.text() for t in claimed]), users))
 
     # Without groupId every record was rendered: the template's variables, worked out when it was built.
-    new_params = {k: str(params[k]) for k in (_template_vars(rendered) if groups else template.variables)
-                  if k in params}  # sorted below
+    new_params = {}  # sorted below
+    for k in _template_vars(rendered) if groups else template.variables:
+        if k in params:
+            new_params[k] = str(params[k])
     if previous and groups:
         new_params = {**dict(previous[0].params), **new_params}
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
     else:
         group_state = tuple(groups)
-    if not kept and len(owned_new) == len(new_by_key) and not any(
-            (o.record.name, "TXT", o.record.data) in new_by_key for o in spf_owned):
+    if not kept and len(owned_new) == len(new_by_key) and not (spf_owned and any(
+            (o.record.name, "TXT", o.record.data) in new_by_key for o in spf_owned)):
         # One per distinct new record, and SPF records that are none of them: nothing to merge.
         owned_records = (*owned_new, *spf_owned)
     else:  # a record listed twice, kept records, or a merged SPF record equal to a new TXT record
