@@ -651,11 +651,11 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         owner = rr.name  # RenderedRecord.owner, without the property call
         olds = candidates.get(owner)
         if olds is None:  # is_protected() and key(), inlined: this runs once per record at the owner
-            olds = candidates[owner] = [
-                old for old in at_owner
-                if (t := old.type) != "SOA" and not (t == "NS" and old.name == apex)
-                and (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key
-            ] if (at_owner := index.at(owner)) else []
+            olds = candidates[owner] = []
+            for old in index.at(owner):  # a loop, not a comprehension: no function object per owner
+                if (t := old.type) != "SOA" and not (t == "NS" and old.name == apex) and (
+                        (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key):
+                    olds.append(old)
         if rr.record is None:
             # SPFM writes (or rewrites) an SPF TXT at its owner: it meets the CNAME and NS rules like any TXT;
             # the SPF merge below decides about the TXT records there.
@@ -690,12 +690,21 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
 
     add: dict[Fields, Record] = {}
     owned_new: list[OwnedRecord] = []
+    spf_new: dict[str, list[RenderedRecord]] = {}  # SPFM records by owner, for the SPF merge below
+    by_owner = index.by_owner if index._filter is None else None  # every owner indexed: scan them directly
     for rr in rendered:
         if rr.record is None:
+            spf_new.setdefault(rr.name, []).append(rr)
             continue
         rec = rr.record
-        rec_key = (rec.name, rec.type, rec.data)  # rec.key(), without the call
-        present = index.find(*rec_key)
+        rec_key = (name, rtype, data) = (rec.name, rec.type, rec.data)  # rec.key(), without the call
+        if by_owner is not None and len(at_owner := by_owner.get(name, ())) <= ZoneIndex.SCAN_LIMIT:
+            present = []  # index.find(), written out for the usual few records at an owner
+            for old in at_owner:
+                if old.data == data and old.type == rtype:
+                    present.append(old)
+        else:
+            present = index.find(name, rtype, data)
         essential = "OnApply" if rr.source.essential == "OnApply" else "Always"  # TemplateRecord.essential_mode
         if present and rec_key not in written:
             # Already in the zone, and not written by the instance being updated: keep it exactly as it is,
@@ -720,11 +729,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             add[fields] = rec  # new, or the updated instance's own record with a new TTL (deleted above)
 
     # SPF last: it sees which records and instances the rules above removed.
-    spf_new: dict[str, list[RenderedRecord]] = {}
     spf_owned: list[OwnedRecord] = []  # after the others (``owned_new``)
-    for rr in rendered:
-        if rr.record is None:
-            spf_new.setdefault(rr.name, []).append(rr)
     for name in list(dict.fromkeys([*spf_new, *state.released])) if state.released else list(spf_new):
         sources = spf_new.get(name, [])
         # Rules without variables were parsed with the template; others are parsed once rendered.
