@@ -28,12 +28,12 @@ def same_owner_reason(new: Record, old: Record, txt_mode: str | None = None,
     """Why ``old`` (an existing record at the same owner as ``new``) must go, or ``None`` if it may stay."""
     if new.data == old.data and new.type == old.type and new.name == old.name:
         return None  # the same record (key equality, without building the keys)
-    rule = SAME_OWNER_RULES.get((new.type, old.type), _UNKNOWN)
+    rule = SAME_OWNER_RULES.get((new.type, old.type), UNKNOWN_RULE)
     if rule is None:
         return None
-    if rule is _TXT_RULE:
+    if rule is TXT_RULE:
         return txt_reason(new.name, old, txt_mode, txt_prefix)
-    if rule is _UNKNOWN:
+    if rule is UNKNOWN_RULE:
         return _pair_reason(new.type, old.type, new.name)
     return rule.format(new.name)
 
@@ -41,10 +41,10 @@ def same_owner_reason(new: Record, old: Record, txt_mode: str | None = None,
 def type_pair_reason(new_type: str, old_type: str, name: str) -> str | None:
     """``same_owner_reason`` for two different records of these types at ``name``, TXT against TXT aside
     (that depends on the matching mode): the table when it knows the pair, else the rules."""
-    rule = SAME_OWNER_RULES.get((new_type, old_type), _UNKNOWN)
-    if rule is None or rule is _TXT_RULE:
+    rule = SAME_OWNER_RULES.get((new_type, old_type), UNKNOWN_RULE)
+    if rule is None or rule is TXT_RULE:
         return None
-    if rule is _UNKNOWN:
+    if rule is UNKNOWN_RULE:
         return _pair_reason(new_type, old_type, name)
     return rule.format(name)
 
@@ -70,15 +70,15 @@ def _pair_reason(new_type: str, old_type: str, name: str) -> str | None:
     return None
 
 
-_TXT_RULE = "txt"  # a marker: TXT against TXT depends on the new record's matching mode
-_UNKNOWN = "unknown"  # a marker: a type pair outside the table below
+TXT_RULE = "txt"  # a marker: TXT against TXT depends on the new record's matching mode
+UNKNOWN_RULE = "unknown"  # a marker: a type pair outside the table below
 # The rule of ``_pair_reason`` for every pair of the types templates and zones usually hold, as a message
 # template with "{}" for the owner name (``None``: no conflict); a plan asks about many pairs, and a dict
 # lookup is cheaper than walking the rules.
 _TABLE_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NS", "PTR", "SOA", "SPF", "SRV", "SSHFP",
                 "SVCB", "TLSA", "TXT", *sorted(WEB_PSEUDO_TYPES))
 SAME_OWNER_RULES: dict[tuple[str, str], str | None] = {
-    (n, o): _TXT_RULE if (n, o) == ("TXT", "TXT") else (
+    (n, o): TXT_RULE if (n, o) == ("TXT", "TXT") else (
         None if (reason := _pair_reason(n, o, "{}")) is None else reason.replace("{}", "{0}", 1))
     for n in _TABLE_TYPES for o in _TABLE_TYPES
 }

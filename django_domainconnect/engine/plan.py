@@ -20,7 +20,16 @@ from dataclasses import replace
 from typing import Any
 
 from . import spf
-from .conflicts import SAME_OWNER_RULES, same_owner_reason, self_conflict, subtree_reason, type_pair_reason
+from .conflicts import (
+    SAME_OWNER_RULES,
+    TXT_RULE,
+    UNKNOWN_RULE,
+    same_owner_reason,
+    self_conflict,
+    subtree_reason,
+    txt_reason,
+    type_pair_reason,
+)
 from .errors import PlanError
 from .names import normalize_domain
 from .render import RenderedRecord, normalize_request, render_normalized, render_records
@@ -394,8 +403,9 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     alive = []
     deleted = state.deleted
     for r in state.index.at(name):
-        if r.type == "TXT" and (text := spf.spf_text_of(r.data)) is not None and (
-                (r.name, r.type, r.ttl, r.data) not in deleted):
+        # spf_text_of()'s cheap prefix test first: most TXT records are not SPF.
+        if r.type == "TXT" and r.data.lstrip('"')[:6].lower() == "v=spf1" and (
+                (text := spf.spf_text_of(r.data)) is not None and (r.name, r.type, r.ttl, r.data) not in deleted):
             alive.append((r, text))
     for rec, text in alive:
         try:
@@ -433,8 +443,12 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
             for rec, _ in parsed:
                 state.conflict(rec, f"merging into the SPF record at {name} would exceed RFC 7208's limit of"
                                     f" {spf.MAX_LOOKUPS} DNS lookups: its other terms are dropped", None)
-        base_keys = {t.key for t in base.terms} if base is not None else set()
-        claimed = [t for t in new_terms if t.key not in base_keys or t.key in claims or t.key in released]
+        base_keys = set()  # loops, not comprehensions: no function objects per plan
+        for t in base.terms if base is not None else ():
+            base_keys.add(t.key)
+        for t in new_terms:
+            if t.key not in base_keys or t.key in claims or t.key in released:
+                claimed.append(t)
     # Whose record it is: the instances that merged into it know; with none, an existing record that keeps
     # its terms is the user's, and one this plan creates (or replaces as a conflict) is the templates'.
     # spf_is_users(), without the call when no instance knows anything (a zone without applied templates)
@@ -647,12 +661,14 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     # TTL), and never the zone's SOA or apex NS (displace() would leave them anyway).
     candidates: dict[str, list[Record]] = {}
     child_dots = apex.count(".") + 1
+    by_owner = index.by_owner if index._filter is None else None  # every owner indexed: read them directly
     for rr in rendered:
         owner = rr.name  # RenderedRecord.owner, without the property call
         olds = candidates.get(owner)
         if olds is None:  # is_protected() and key(), inlined: this runs once per record at the owner
             olds = candidates[owner] = []
-            for old in index.at(owner):  # a loop, not a comprehension: no function object per owner
+            # index.at(), without the call when every owner is indexed; a loop, not a comprehension.
+            for old in (by_owner.get(owner, ()) if by_owner is not None else index.at(owner)):
                 if (t := old.type) != "SOA" and not (t == "NS" and old.name == apex) and (
                         (k := (old.name, t, old.data)) not in own_keys and k not in new_by_key):
                     olds.append(old)
@@ -668,9 +684,18 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             mode, prefix = rr.source.txt_conflict_matching_mode, rr.source.txt_conflict_matching_prefix
             new_type = probe.type
             for old in olds:
-                # Most pairs of types never conflict: the rule table says so without a call.
-                if SAME_OWNER_RULES.get((new_type, old.type), "") is not None and (
-                        reason := same_owner_reason(probe, old, mode, prefix)):
+                # same_owner_reason(), written out: most pairs of types never conflict, and the rule table says
+                # so without a call. (``olds`` holds no record identical to a new one.)
+                rule = SAME_OWNER_RULES.get((new_type, old.type), UNKNOWN_RULE)
+                if rule is None:
+                    continue
+                if rule is TXT_RULE:
+                    reason = txt_reason(owner, old, mode, prefix)
+                elif rule is UNKNOWN_RULE:
+                    reason = same_owner_reason(probe, old, mode, prefix)
+                else:
+                    reason = rule.format(owner)
+                if reason:
                     displace(old, reason, probe)
         if owner.count(".") > child_dots:  # only a name deeper than the apex's children has a parent to check
             for old in index.delegations_above(owner):
@@ -691,7 +716,6 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     add: dict[Fields, Record] = {}
     owned_new: list[OwnedRecord] = []
     spf_new: dict[str, list[RenderedRecord]] = {}  # SPFM records by owner, for the SPF merge below
-    by_owner = index.by_owner if index._filter is None else None  # every owner indexed: scan them directly
     for rr in rendered:
         if rr.record is None:
             spf_new.setdefault(rr.name, []).append(rr)
@@ -714,7 +738,8 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 fields = (old.name, old.type, old.ttl, old.data)
                 state.deleted.pop(fields, None)  # a conflict or a removed instance's record, written again
                 state.conflicts.pop(fields, None)
-            preexisting = rec_key in adopted or all(o.preexisting for _i, o in state.owners.owners_of(present[0]))
+            preexisting = rec_key in adopted or state.owners.empty or all(
+                o.preexisting for _i, o in state.owners.owners_of(present[0]))
             owned_new.append(OwnedRecord(present[0], essential, rr.source.group_id, None, preexisting))
             continue
         owned_new.append(OwnedRecord(rec, essential, rr.source.group_id))
@@ -756,8 +781,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
     else:
         group_state = tuple(groups)
-    if not kept and len(owned_new) == len(new_by_key) and not (spf_owned and any(
-            (o.record.name, "TXT", o.record.data) in new_by_key for o in spf_owned)):
+    spf_is_new_txt = False
+    for o in spf_owned:
+        spf_is_new_txt = spf_is_new_txt or (o.record.name, "TXT", o.record.data) in new_by_key
+    if not kept and len(owned_new) == len(new_by_key) and not spf_is_new_txt:
         # One per distinct new record, and SPF records that are none of them: nothing to merge.
         owned_records = (*owned_new, *spf_owned)
     else:  # a record listed twice, kept records, or a merged SPF record equal to a new TXT record

@@ -49,7 +49,9 @@ class SpfLimitError(PlanError):
     code = "spf_lookup_limit"
 
 
-@fast_init
+# ``key`` set by the generated __init__ itself (no __post_init__ call per term): the expression is
+# ``__post_init__``'s, kept for dataclasses.replace and any other path that would call it.
+@fast_init(derived={"key": 'f"{name}{value}".lower()'})
 @dataclass(frozen=True, slots=True)
 class Term:
     """One SPF term. ``key`` identifies it for de-duplication regardless of qualifier."""
@@ -100,7 +102,20 @@ def _parse_term(token: str) -> Term:
     modifier = _MODIFIER_RE.fullmatch(token) if "=" in token else None  # a modifier needs its '='
     if modifier and not token.lower().startswith(("ip4:", "ip6:")):
         return Term("", modifier.group(1).lower(), "=" + modifier.group(2), True)
-    qualifier, name, value = _split_mechanism(token)
+    # _MECHANISM_RE's three groups, found with string methods: the regex engine costs more than these checks
+    # (printable ASCII holds no whitespace but the space).
+    qualifier = token[:1]
+    if qualifier and qualifier in "+?~-":
+        rest = token[1:]
+    else:
+        qualifier, rest = "", token
+    cut = len(rest)
+    for sep in (rest.find(":"), rest.find("/")):
+        if 0 <= sep < cut:
+            cut = sep
+    name, value = rest[:cut], rest[cut:]
+    if not name or not name[0].isalpha() or not name.isalnum() or " " in value:
+        name = ""  # no match
     name = name.lower()
     if name not in MECHANISMS:
         raise SpfSyntaxError(f"'{token}' is not an SPF mechanism or modifier (RFC 7208 §5, §6)")
@@ -113,25 +128,6 @@ def _parse_term(token: str) -> Term:
     if value in (":", "/"):
         raise SpfSyntaxError(f"'{token}' has an empty argument")
     return Term(qualifier, name, value)
-
-
-def _split_mechanism(token: str) -> tuple[str, str, str]:
-    """``_MECHANISM_RE.fullmatch(token)``'s three groups for printable ASCII ``token`` (name "" when it does
-    not match), with string methods: the regex engine costs more than the term's few checks."""
-    qualifier = token[:1]
-    if qualifier and qualifier in "+?~-":
-        rest = token[1:]
-    else:
-        qualifier, rest = "", token
-    cut = len(rest)
-    for sep in (rest.find(":"), rest.find("/")):
-        if 0 <= sep < cut:
-            cut = sep
-    name, value = rest[:cut], rest[cut:]
-    # [A-Za-z][A-Za-z0-9]* then an optional [:/]\S*: printable ASCII holds no whitespace but the space.
-    if not name or not name[0].isalpha() or not name.isalnum() or " " in value:
-        return "", "", ""
-    return qualifier, name, value
 
 
 def parse_rules(rules: str) -> list[Term]:
@@ -167,9 +163,10 @@ class SpfRecord:
         terms: list[Term] = []
         all_qualifier: str | None = None
         for token in tokens[1:]:
-            term = parse_term(token)
+            # parse_term(), written out (one call less per term)
+            term = _parse_short_term(token) if len(token) <= MAX_CACHED_TERM else _parse_term(token)
             if term.name == "all" and not term.modifier:
-                all_qualifier = term.effective_qualifier
+                all_qualifier = term.qualifier or "+"  # effective_qualifier
             else:
                 terms.append(term)
         return cls(tuple(terms), all_qualifier)

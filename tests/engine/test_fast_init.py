@@ -92,3 +92,41 @@ def test_refuses_classes_it_cannot_speed_up():
         fast_init(Mutable)
     with pytest.raises(TypeError):
         fast_init(KeywordOnly)
+
+
+def test_derived_fields_are_set_by_the_generated_init_without_post_init():
+    calls = []
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Value:
+        name: str
+        upper: str = dataclasses.field(init=False, compare=False)
+
+        def __post_init__(self) -> None:
+            calls.append(self.name)
+            object.__setattr__(self, "upper", self.name.upper())
+
+    plain = Value("ab")
+    fast = fast_init(derived={"upper": "name.upper()"})(Value)
+    value = fast("cd")
+    assert value.upper == "CD" and calls == ["ab"]  # the generated init did not call __post_init__
+    assert dataclasses.replace(value, name="ef").upper == "EF"
+    assert plain.upper == "AB"
+
+
+def test_derived_fields_must_be_init_false_fields():
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Value:
+        name: str
+
+    with pytest.raises(TypeError):
+        fast_init(derived={"name": "1"})(Value)
+    with pytest.raises(TypeError):
+        fast_init(derived={"missing": "1"})(Value)
+
+
+def test_term_key_is_its_post_init_value():
+    term = Term("~", "Include", ":Mail.Example")
+    before = term.key
+    term.__post_init__()  # what dataclasses' own __init__ would have done
+    assert term.key == before == "include:mail.example"

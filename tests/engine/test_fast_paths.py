@@ -276,7 +276,8 @@ def test_self_conflict_shortcut_only_skips_sets_without_a_clash(rows):
 
 # SPF tokens on the edges of _MECHANISM_RE: qualifiers, separators, digits first, spaces, empty arguments.
 TOKENS = st.lists(st.sampled_from(["+", "-", "~", "?", "a", "A", "ip4", "include", "9", ":", "/", "=", "x.y", " ",
-                                   "-x", "_", ".", "1.2.3.4", "all", "mx", "%"]), max_size=5).map("".join)
+                                   "-x", "_", ".", "1.2.3.4", "all", "mx", "%", "exists", "redirect", "é"]),
+                  max_size=5).map("".join)
 
 
 @settings(max_examples=3000, deadline=None)
@@ -287,10 +288,39 @@ TOKENS = st.lists(st.sampled_from(["+", "-", "~", "?", "a", "A", "ip4", "include
 @example("ip4:1.2.3.4/24")
 @example("a/24:x")
 @example("9a")
-def test_split_mechanism_equals_its_pattern(token):
-    match = spf._MECHANISM_RE.fullmatch(token)
-    expected = (match.group(1), match.group(2), match.group(3) or "") if match else ("", "", "")
-    assert spf._split_mechanism(token) == expected
+@example("ip4:1.2.3.4")
+@example("-All")
+@example("a:")
+def test_parse_term_equals_parsing_by_its_pattern(token):
+    def by_pattern(token):  # _parse_term as it was, with _MECHANISM_RE
+        if not token.isascii() or not token.isprintable():
+            raise spf.SpfSyntaxError(f"'{token}' has characters SPF does not allow (use A-labels for IDNs)")
+        modifier = spf._MODIFIER_RE.fullmatch(token) if "=" in token else None
+        if modifier and not token.lower().startswith(("ip4:", "ip6:")):
+            return spf.Term("", modifier.group(1).lower(), "=" + modifier.group(2), True)
+        match = spf._MECHANISM_RE.fullmatch(token)
+        name = match.group(2).lower() if match is not None else ""
+        if name not in spf.MECHANISMS:
+            raise spf.SpfSyntaxError(f"'{token}' is not an SPF mechanism or modifier (RFC 7208 §5, §6)")
+        value = match.group(3) or ""
+        if name in {"include", "exists"} and not value.startswith(":"):
+            raise spf.SpfSyntaxError(f"'{token}': {name} needs a domain (RFC 7208 §5.2, §5.7)")
+        if name in {"ip4", "ip6"} and not value.startswith(":"):
+            raise spf.SpfSyntaxError(f"'{token}': {name} needs an address (RFC 7208 §5.6)")
+        if name == "all" and value:
+            raise spf.SpfSyntaxError(f"'{token}': all takes no argument")
+        if value in (":", "/"):
+            raise spf.SpfSyntaxError(f"'{token}' has an empty argument")
+        return spf.Term(match.group(1), name, value)
+
+    def outcome(parse):
+        try:
+            term = parse(token)
+        except spf.SpfSyntaxError as exc:
+            return ("error", exc.message)
+        return ("ok", term, term.key)
+
+    assert outcome(spf._parse_term) == outcome(by_pattern)
 
 
 @settings(max_examples=2000, deadline=None)

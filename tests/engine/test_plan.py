@@ -528,5 +528,5 @@ def test_a_merged_spf_record_equal_to_a_new_txt_record_is_owned_once() -> None:
     other = tmpl({"type": "TXT", "host": "@", "data": "hello", "ttl": 3600},
                  {"type": "SPFM", "host": "@", "spfRules": "include:x.example"})
     records = apply(other, BASE).new_instance.records
-    assert [(o.record.data, o.spf_rules) for o in records] == [('"hello"', None),
-                                                                 ('"v=spf1 include:x.example ~all"', "include:x.example")]
+    assert [(o.record.data, o.spf_rules) for o in records] == [
+        ('"hello"', None), ('"v=spf1 include:x.example ~all"', "include:x.example")]
