@@ -18,7 +18,7 @@ from dns.rdtypes.ANY.TXT import TXT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from django_domainconnect.engine import conflicts, spf
+from django_domainconnect.engine import conflicts, names, spf
 from django_domainconnect.engine.conflicts import _self_conflict_full, same_owner_reason, self_conflict
 from django_domainconnect.engine.errors import HostError
 from django_domainconnect.engine.names import _plain_ascii_name, _to_alabel_name_slow, to_alabel_name
@@ -68,6 +68,31 @@ def test_to_alabel_name_equals_the_full_path(name, underscore, wildcard):
     assert fast == slow
     if _plain_ascii_name(name, underscore) is not None:  # the fast path answered: it must be a success
         assert slow[0] == "ok"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(NAMES, LONG_NAMES), st.booleans())
+@example("_", True)
+@example("_._", True)
+@example("-", True)
+@example("a.", False)
+@example("a..", False)
+@example(".a", False)
+@example("", False)
+@example(".", False)
+@example("a" * 63 + ".b", False)
+@example("a" * 64 + ".b", False)
+@example("b." + "a" * 64, False)
+@example("a.-b", False)
+@example("a-.b", True)
+@example("-a", True)
+@example("a-", False)
+@example("a_b.c", False)
+def test_plain_ascii_name_is_its_pattern(name, underscore):
+    pattern = names._LDHU_NAME if underscore else names._LDH_NAME
+    low = name.lower().removesuffix(".")
+    expected = low if pattern.fullmatch(name) and "xn--" not in low and len(low) <= names.MAX_NAME else None
+    assert _plain_ascii_name(name, underscore) == expected
 
 
 def test_the_fast_name_path_is_taken_for_plain_names():
