@@ -536,9 +536,13 @@ def _rendered_for_plan(template: Template, domain: str, host: str, params: Mappi
     succeeded, the strict one gives the same records unless a type is unsupported or a CNAME lands at the
     apex; then it raises, and rendering again under ``policy`` raises exactly that error.
     """
-    key, rendered, scope = _memo.key, _memo.rendered, _memo.scope
-    _memo.key, _memo.rendered, _memo.scope = None, [], None  # used once: a later plan renders afresh
-    if (key is not None and key == _render_key(template, domain, host, params, groups, policy)
+    memo = _memo
+    key = memo.key
+    if key is None:  # no names_needed just before (a plan given the whole zone): render
+        return render_normalized(template, domain_n, host_n, params, groups or None, policy), None
+    rendered, scope = memo.rendered, memo.scope
+    memo.key, memo.rendered, memo.scope = None, [], None  # used once: a later plan renders afresh
+    if (key == _render_key(template, domain, host, params, groups, policy)
             and all(rr.source.type.upper() in policy.supported_types for rr in rendered)
             and (policy.allow_apex_cname or not _has_apex_cname(rendered, domain_n + "."))):
         return rendered, scope
