@@ -698,7 +698,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 elif rule is UNKNOWN_RULE:
                     reason = same_owner_reason(probe, old, mode, prefix)
                 else:
-                    reason = rule.format(owner)
+                    reason = rule[0] + owner + rule[1]
                 if reason:
                     displace(old, reason, probe)
         if owner.count(".") > child_dots:  # only a name deeper than the apex's children has a parent to check

@@ -383,3 +383,58 @@ def test_template_variables_are_the_variables_of_all_its_records(fields):
     records = tuple(TemplateRecord(index=i, type="TXT", host=host, data=data) for i, (host, data) in enumerate(fields))
     template = Template("p", "P", "s", "S", records)
     assert template.variables == _template_vars([RenderedRecord(None, r) for r in records])
+
+
+NEW_RECORDS = {
+    "A": {"type": "A", "pointsTo": "192.0.2.1"}, "AAAA": {"type": "AAAA", "pointsTo": "2001:db8::1"},
+    "CNAME": {"type": "CNAME", "pointsTo": "target.example.net"}, "MX": {"type": "MX", "pointsTo": "mx.example.net",
+                                                                      "priority": 10},
+    "TXT": {"type": "TXT", "data": "v=new", "txtConflictMatchingMode": "Prefix", "txtConflictMatchingPrefix": "v="},
+    "TXTALL": {"type": "TXT", "data": "all=new", "txtConflictMatchingMode": "All"},
+    "NS": {"type": "NS", "pointsTo": "ns.example.net"}, "SRV": {"type": "SRV", "service": "_sip", "protocol": "_tcp",
+                                                               "priority": 1, "weight": 1, "port": 5060,
+                                                               "target": "sip.example.net"},
+}
+OLD_RECORDS = [("A", "198.51.100.1"), ("AAAA", "2001:db8::2"), ("CNAME", "old.example.net."),
+               ("MX", "10 mx.old.example."), ("TXT", '"v=old"'), ("TXT", '"other"'), ("NS", "ns.old.example."),
+               ("CAA", '0 issue "ca.example"'), ("REDIR301", "https://old.example/")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(sorted(NEW_RECORDS)), min_size=1, max_size=3, unique=True),
+       st.lists(st.sampled_from(OLD_RECORDS), max_size=5, unique=True))
+def test_the_planner_gives_the_same_owner_reasons_of_the_rules(new_types, old_records):
+    """The planner reads the rule table itself (no same_owner_reason call): its reasons are the rules'."""
+    from django_domainconnect.engine.errors import EngineError
+    from django_domainconnect.engine.plan import plan_apply
+    from django_domainconnect.engine.types import Policy
+    from tests.engine.test_render import make_template
+
+    template = make_template([{**NEW_RECORDS[t], "host": "www", "ttl": 300} for t in new_types])
+    zone = [Record("www.example.com.", rtype, 300, data) for rtype, data in old_records]
+    policy = Policy(supported_types=frozenset({"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SRV", "CAA", "REDIR301"}))
+    try:
+        plan = plan_apply(template, domain="example.com", params={}, zone=zone, new_instance_id="n", policy=policy)
+    except EngineError:
+        return  # the template clashes with itself: nothing planned
+    def source_of(new):
+        return NEW_RECORDS[next(t for t in new_types if NEW_RECORDS[t]["type"] == new.type and (
+            new.type != "TXT" or new.data.strip('"').startswith(NEW_RECORDS[t]["data"])))]
+
+    for conflict in plan.conflicts:
+        new = conflict.caused_by
+        if new is None or new.name != conflict.record.name:
+            continue
+        source = source_of(new)
+        assert conflict.reason == same_owner_reason(new, conflict.record, source.get("txtConflictMatchingMode"),
+                                                    source.get("txtConflictMatchingPrefix"))
+    # ... and every record the rules say must go does go.
+    new_records = [o.record for o in plan.new_instance.records]
+    for old in zone:
+        if old.key() in {n.key() for n in new_records}:
+            continue
+        for new in new_records:
+            source = source_of(new)
+            if new.name == old.name and same_owner_reason(new, old, source.get("txtConflictMatchingMode"),
+                                                          source.get("txtConflictMatchingPrefix")):
+                assert old in plan.to_delete
