@@ -79,6 +79,9 @@ def active_records(template: Template, group_ids: Iterable[str] | None) -> list[
     return [r for r in template.records if r.group_id is None or r.group_id in selected]
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class _Renderer:
     """Renders the records of one apply request (one domain, host and parameter set)."""
 
@@ -98,12 +101,17 @@ class _Renderer:
         self.fqdn_dot = self.fqdn + "."  # the owner of every "@" record
         self.fqdn_len = len(self.fqdn) + 1  # with the dot before it: the length a label adds to it
         self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
-        values = _request_values(params)
+        # ``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
+        # request, and ``str`` gives such a value back unchanged), without a Python loop.
+        if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
+            values = params.copy()
+        else:
+            values = {k: str(v) for k, v in params.items()}
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.
         joined = " ".join(values.values())
         # is_prop_value(joined) for text without escapes, written out (_bad_values checks the rest).
-        self.bad_values = (set() if "\\" not in joined and joined.isascii() and joined.isprintable()
+        self.bad_values = (_NO_NAMES if "\\" not in joined and joined.isascii() and joined.isprintable()
                            else _bad_values(values))
         # Built-ins go last so a request parameter can never override them (§9.1.2): builtin_values(),
         # written out (one call less per request).
@@ -189,6 +197,11 @@ class _Renderer:
             return self.fqdn_dot
         if text.endswith(".@"):  # seen in the corpus ("mail.@"): a literal "@" label means [host.]domain
             rendered = f"{self.sub(text[:-2], rec, field)}.{self.fqdn}"
+        elif "%" not in text:
+            rendered = text  # sub(), written out for no variable or one: one call less
+        elif (parts := rec.variable_parts.get(text)) is not None and len(parts) == 3 and (
+                value := self.values.get(parts[1])) is not None:
+            rendered = parts[0] + value + parts[2]
         else:
             rendered = self.sub(text, rec, field)
         if rendered == "." and root_ok:
@@ -252,7 +265,14 @@ class _Renderer:
             values = {k: (v if k in BUILTINS else _escape_quotes(v)) for k, v in self.values.items()}
             text = substitute(raw, values, field="data", record_index=rec.index)
             return self.rdata("TXT", text, rec, "data").to_text()
-        text = self.sub(raw, rec, "data")
+        # sub(), written out for no variable or one: one call less per record
+        if "%" not in raw:
+            text = raw
+        elif (parts := rec.variable_parts.get(raw)) is not None and len(parts) == 3 and (
+                value := self.values.get(parts[1])) is not None:
+            text = parts[0] + value + parts[2]
+        else:
+            text = self.sub(raw, rec, "data")
         if len(text) <= 255 and "\\" not in text and '"' not in text and text.isascii() and text.isprintable():
             # One string of printable ASCII without '"' or '\\' (the usual case): its octets are its characters
             # and quote_strings would write them as they are.
@@ -322,7 +342,14 @@ class _Renderer:
         if points_to == "@":
             raise RenderError(f"'@' cannot be used in pointsTo of an {rtype} record (§9.1.2)",
                               record_index=rec.index, field="pointsTo")
-        text = self.sub(points_to, rec, "pointsTo").strip()
+        # sub(), written out for no variable or one (the usual pointsTo): one call less per record
+        if "%" not in points_to:
+            text = points_to
+        elif (parts := rec.variable_parts.get(points_to)) is not None and len(parts) == 3 and (
+                value := self.values.get(parts[1])) is not None:
+            text = (parts[0] + value + parts[2]).strip()
+        else:
+            text = self.sub(points_to, rec, "pointsTo").strip()
         if rtype == "A" and _CANONICAL_IPV4.fullmatch(text):  # address()'s first test, one call less
             return text
         return self.address(rtype, text, rec)
@@ -453,14 +480,6 @@ def render_normalized(template: Template, domain_n: str, host_n: str, params: Ma
 
 
 _STR_ONLY = frozenset({str})
-
-
-def _request_values(params: Mapping[str, str]) -> dict[str, str]:
-    """``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
-    request, and ``str`` gives such a value back unchanged), without a Python loop."""
-    if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
-        return params.copy()
-    return {k: str(v) for k, v in params.items()}
 
 
 def _bad_values(values: Mapping[str, str]) -> set[str]:
