@@ -592,7 +592,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy, domain_n, host_n)
     apex = domain_n + "."
     instances = tuple(instances)
-    zone = zone if isinstance(zone, list | tuple) else list(zone)
+    zone = zone if isinstance(zone, (list, tuple)) else list(zone)
     # The scope filters a large zone or many instances; otherwise it is worked out only if a warning needs it.
     seen = seen_or_none or (
         _scope_of(rendered, apex) if len(zone) > ZoneIndex.FILTER_ABOVE or len(instances) > Ownership.FILTER_ABOVE
@@ -823,7 +823,7 @@ def plan_revert(instance: AppliedInstance, *, domain: str, zone: Iterable[Record
     apex = normalize_domain(domain) + "."
     others = [i for i in instances if i.instance_id != instance.instance_id]
     scope = instance_scope([instance])
-    zone = zone if isinstance(zone, list | tuple) else list(zone)
+    zone = zone if isinstance(zone, (list, tuple)) else list(zone)
     state = _State(ZoneIndex(zone, apex, scope), Ownership(others, scope), apex, policy,
                    skip_instances={instance.instance_id}, seen=scope)
     for owned in instance.records:

@@ -438,3 +438,34 @@ def test_the_planner_gives_the_same_owner_reasons_of_the_rules(new_types, old_re
             if new.name == old.name and same_owner_reason(new, old, source.get("txtConflictMatchingMode"),
                                                           source.get("txtConflictMatchingPrefix")):
                 assert old in plan.to_delete
+
+
+TARGET_PIECES = st.sampled_from(["%v%", "%w%", "%missing%", "@", ".@", "mail", ".", "-", "_x", "xn--fa-hia", "é",
+                                 " ", "a" * 64, "Host", "%v", "example.net."])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(TARGET_PIECES, max_size=5).map("".join), st.sampled_from(["CNAME", "NS"]),
+       st.sampled_from(["target.example.net", "T.Example.NET.", "", "@", "x y", "é.example", "a" * 64, "%w%"]))
+@example("%v%", "NS", "ns1.example.net")
+@example(" %v% ", "CNAME", "ns1.example.net")
+@example("@", "CNAME", "x")
+@example("mail.@", "CNAME", "x")
+@example("%v%.@", "CNAME", "sub")
+def test_alias_data_is_what_target_gives(points_to, rtype, value):
+    from django_domainconnect.engine.errors import EngineError
+    from django_domainconnect.engine.render import _Renderer
+    from django_domainconnect.engine.types import Policy
+
+    def outcome(fn, *args):
+        try:
+            return ("ok", fn(*args))
+        except EngineError as exc:
+            return ("error", type(exc), exc.message, exc.field)
+
+    rec = TemplateRecord(index=0, type=rtype, host="www", points_to=points_to)
+    renderer = _Renderer(None, "example.com", "", {"v": value, "w": "w.example"}, Policy())
+    if rtype == "NS" and points_to.strip() == "@":
+        return  # refused before any target is rendered
+    assert outcome(renderer.alias_data, rec, rtype, "www.example.com.") == outcome(
+        renderer.target, rec.points_to, rec, "pointsTo")
