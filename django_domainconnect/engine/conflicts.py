@@ -102,10 +102,13 @@ def txt_reason(name: str, old: Record, mode: str | None, prefix: str | None) -> 
     return None
 
 
+BELOW_NEW_DELEGATION = " lies below the new delegation (NS) at "  # between the record's owner and the NS owner
+
+
 def subtree_reason(new: Record, old: Record) -> str | None:
     """NS rules across names: ``old`` lies below a new NS owner, or ``new`` lies below an old NS owner."""
     if new.type == "NS" and old.name.endswith("." + new.name):
-        return f"{old.name} lies below the new delegation (NS) at {new.name}"
+        return old.name + BELOW_NEW_DELEGATION + new.name
     if old.type == "NS" and new.name.endswith("." + old.name):
         return f"the new record at {new.name} lies below the existing delegation (NS) at {old.name}"
     return None

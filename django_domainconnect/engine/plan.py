@@ -21,6 +21,7 @@ from typing import Any
 
 from . import spf
 from .conflicts import (
+    BELOW_NEW_DELEGATION,
     SAME_OWNER_RULES,
     TXT_RULE,
     UNKNOWN_RULE,
@@ -170,11 +171,21 @@ class Ownership:
         self._rest: list[AppliedInstance] = []
         self.empty = True  # no instance at all (a zone without applied templates): every lookup is empty
         self._filter = filt = _Filter(scope) if scope is not None and len(instances) > self.FILTER_ABOVE else None
-        names, suffixes = (filt.names, filt.suffixes) if filt is not None else (frozenset(), ())
+        if filt is None:
+            by_key = self.by_key
+            for inst in instances:  # _add(inst), written out: one call less per instance
+                self.empty = False
+                for owned in inst.records:
+                    if owned.spf_rules is not None:
+                        self.spf_by_name.setdefault(owned.record.name, []).append((inst, owned))
+                    else:
+                        rec = owned.record
+                        by_key.setdefault((rec.name, rec.type, rec.data), []).append((inst, owned))
+            return
+        names, suffixes = filt.names, filt.suffixes
         for inst in instances:
             self.empty = False
-            if filt is None or any(o.record.name in names or (suffixes and o.record.name.endswith(suffixes))
-                                   for o in inst.records):
+            if any(o.record.name in names or (suffixes and o.record.name.endswith(suffixes)) for o in inst.records):
                 self._add(inst)
             else:
                 self._rest.append(inst)
@@ -310,8 +321,25 @@ class _State:
             return
         self.removed[inst.instance_id] = inst
         self.trimmed.pop(inst.instance_id, None)
+        index, deleted, apex = self.index, self.deleted, self.apex
+        by_owner = index.by_owner if index._filter is None else None
         for owned in inst.records:
-            self.delete_owned(owned, inst)
+            rec = owned.record
+            # delete_owned(), written out for a record the instance wrote at an owner with few records (one
+            # call less per record of the instance); anything else takes delete_owned() itself.
+            if (owned.spf_rules is not None or owned.preexisting or by_owner is None
+                    or len(records := by_owner.get(rec.name, ())) > ZoneIndex.SCAN_LIMIT):
+                self.delete_owned(owned, inst)
+                continue
+            name, rtype, data = rec.name, rec.type, rec.data
+            found = False
+            for old in records:
+                if old.data == data and old.type == rtype:
+                    found = True
+                    if rtype != "SOA" and not (rtype == "NS" and name == apex):  # delete(), inlined
+                        deleted[(name, rtype, old.ttl, data)] = old
+            if not found:
+                self.delete_owned(owned, inst)  # not in the records given: delete_owned() says why
 
     def trim(self, inst: AppliedInstance, key: Key | None = None, spf_name: str | None = None) -> None:
         if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
@@ -589,7 +617,11 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
     groups = sorted({g for g in group_ids if g}) if group_ids else []
     domain_n, host_n = normalize_request(domain, host)
-    rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy, domain_n, host_n)
+    if _memo.key is None:  # no names_needed just before (a plan given the whole zone): render, one call less
+        rendered, seen_or_none = render_normalized(template, domain_n, host_n, params, groups or None, policy), None
+    else:
+        rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy, domain_n,
+                                                    host_n)
     apex = domain_n + "."
     instances = tuple(instances)
     zone = zone if isinstance(zone, (list, tuple)) else list(zone)
@@ -711,8 +743,9 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     if ns_roots:
         for root, olds in index.below(list(ns_roots)):
             root_ns = ns_roots[root]
-            # The same reason for every record at this owner (it names the owner and the delegation).
-            reason = subtree_reason(root_ns, olds[0]) or "below a new delegation"
+            # The same reason for every record at this owner (it names the owner and the delegation):
+            # subtree_reason()'s, for a record strictly below a new NS owner, without the call.
+            reason = olds[0].name + BELOW_NEW_DELEGATION + root
             for old in olds:
                 if (old_key := (old.name, old.type, old.data)) not in own_keys and old_key not in new_by_key:
                     displace(old, reason, root_ns)
