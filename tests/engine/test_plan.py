@@ -530,3 +530,13 @@ def test_a_merged_spf_record_equal_to_a_new_txt_record_is_owned_once() -> None:
     records = apply(other, BASE).new_instance.records
     assert [(o.record.data, o.spf_rules) for o in records] == [
         ('"hello"', None), ('"v=spf1 include:x.example ~all"', "include:x.example")]
+
+
+def test_an_instance_removed_whole_never_takes_the_zone_apex_ns_or_soa_with_it() -> None:
+    # State saying an instance wrote the apex NS (an import gone wrong, say): removing the instance keeps it.
+    apex_ns, soa = BASE[1], BASE[0]
+    old = instance("i1", [R("www", "A", "192.0.2.1"), apex_ns, soa])
+    zone = [*BASE, R("www", "A", "192.0.2.1")]
+    plan = apply(tmpl({"type": "CNAME", "host": "www", "pointsTo": "t.example.net"}), zone, instances=(old,))
+    assert [i.instance_id for i in plan.removed_instances] == ["i1"]
+    assert plan.to_delete == (R("www", "A", "192.0.2.1"),)
