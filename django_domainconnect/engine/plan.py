@@ -498,8 +498,8 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     if len(current) == 1 and (c := current[0]).data == fields[3] and c.ttl == ttl and c.name == name:
         return c, claimed, users  # unchanged (``current == [record]``, without building the record to compare)
     record = Record(*fields)
-    for rec in current:
-        state.delete(rec)
+    for rec in current:  # the SPF TXT records there (never protected): delete() without the call
+        deleted[(rec.name, rec.type, rec.ttl, rec.data)] = rec
     add[fields] = record
     return record, claimed, users
 
@@ -713,7 +713,13 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             # the SPF merge below decides about the TXT records there.
             probe = None
             for old in olds:
-                if old.type != "TXT" and (reason := type_pair_reason("TXT", old.type, owner)):
+                # type_pair_reason("TXT", old.type, owner), written out as below: most pairs never conflict.
+                rule = SAME_OWNER_RULES.get(("TXT", old.type), UNKNOWN_RULE)
+                if rule is None or rule is TXT_RULE:
+                    continue
+                reason = (type_pair_reason("TXT", old.type, owner) if rule is UNKNOWN_RULE
+                          else rule[0] + owner + rule[1])
+                if reason:
                     displace(old, reason, None)
         else:
             probe = rr.record

@@ -86,7 +86,7 @@ class _Renderer:
     """Renders the records of one apply request (one domain, host and parameter set)."""
 
     __slots__ = ("template", "policy", "domain", "host", "fqdn", "fqdn_dot", "fqdn_len", "min_ttl", "max_ttl",
-                 "bad_values", "values", "apex")
+                 "default_ttl", "bad_values", "values", "apex")
 
     def __init__(self, template: Template, domain: str, host: str, params: Mapping[str, str],
                  policy: Policy) -> None:
@@ -101,6 +101,7 @@ class _Renderer:
         self.fqdn_dot = self.fqdn + "."  # the owner of every "@" record
         self.fqdn_len = len(self.fqdn) + 1  # with the dot before it: the length a label adds to it
         self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
+        self.default_ttl = max(self.min_ttl, min(self.max_ttl, policy.default_ttl))  # clamped
         # ``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
         # request, and ``str`` gives such a value back unchanged), without a Python loop.
         if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
@@ -223,7 +224,7 @@ class _Renderer:
         if type(raw) is int and self.min_ttl <= raw <= self.max_ttl:
             return raw  # the usual case, nothing to substitute or clamp (bool is not ``int`` here)
         if raw is None:  # no TTL (SPFM records, usually): the default, clamped
-            return max(self.min_ttl, min(self.max_ttl, self.policy.default_ttl))
+            return self.default_ttl
         value = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             value = raw
@@ -323,7 +324,12 @@ class _Renderer:
 
     def render_spfm(self, rec: TemplateRecord, rtype: str, owner: str) -> RenderedRecord:
         rules = rec.spf_text if rec.spf_text is not None else self.spf_rules(rec)
-        return RenderedRecord(None, rec, rules, owner, self.ttl(rec))
+        ttl = rec.ttl  # ttl()'s first two tests, written out (SPFM records usually have none: the default)
+        if ttl is None:
+            ttl = self.default_ttl
+        elif type(ttl) is not int or not self.min_ttl <= ttl <= self.max_ttl:
+            ttl = self.ttl(rec)
+        return RenderedRecord(None, rec, rules, owner, ttl)
 
     # The data of each type rendered as written (``_DATA_BY_TYPE``); ``render`` adds owner and TTL.
 
@@ -363,8 +369,10 @@ class _Renderer:
         if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
             raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
                               record_index=rec.index, field="host")
-        # target()'s usual case written out (two calls less per record): no variable or one, giving a plain
-        # name ("@" and "….@" never do); anything else (and every error) takes target() itself.
+        # target()'s usual cases written out (two calls less per record): "@", or no variable or one giving a
+        # plain name ("….@" never does); anything else (and every error) takes target() itself.
+        if text == "@":
+            return self.fqdn_dot
         if text:
             if "%" not in text:
                 rendered = text
