@@ -218,7 +218,8 @@ class Ownership:
     def spf_at(self, name: str) -> list[tuple[AppliedInstance, OwnedRecord]]:
         if self.empty:
             return []
-        self.ensure(name)
+        if self._filter is not None:
+            self.ensure(name)
         return self.spf_by_name.get(name, [])
 
 
@@ -384,7 +385,7 @@ class _State:
                 self.remove_instance(inst)
             else:
                 self.trim(inst, key=(old.name, rtype, old.data))  # owned.record.key(): the same identity
-        if rtype == "TXT" and spf.is_spf_data(old.data):
+        if rtype == "TXT" and old.data.lstrip('"')[:6].lower() == "v=spf1" and spf.is_spf_data(old.data):
             # Merged SPF records are never essential (§9.4): losing one never removes a template.
             for inst, _owned in self.owners.spf_at(old.name):
                 owner_id = owner_id or inst.instance_id
@@ -420,8 +421,12 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
     # spf_claims(), without the call when no instance could claim anything (a zone without applied templates)
-    claims = (state.spf_claims(name, kept_claims) if not state.owners.empty
-              else set(kept_claims[name]) if name in kept_claims else set())
+    owners = state.owners
+    # No instance merged into an SPF record here (the usual case): the claims are the kept ones, and nobody
+    # but the kept instances knows whose record it is. Checked without calls.
+    no_spf_owner = owners.empty or (owners._filter is None and name not in owners.spf_by_name)
+    claims = (set(kept_claims[name]) if name in kept_claims else set()) if no_spf_owner else (
+        state.spf_claims(name, kept_claims))
     released = state.released.get(name) or _NO_KEYS
     # Terms given up and asked for again stay where they are (no churn in the record's order).
     drop = released - claims - {t.key for t in new_terms} if released else _NO_KEYS
@@ -480,7 +485,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
     # Whose record it is: the instances that merged into it know; with none, an existing record that keeps
     # its terms is the user's, and one this plan creates (or replaces as a conflict) is the templates'.
     # spf_is_users(), without the call when no instance knows anything (a zone without applied templates)
-    known = state.spf_is_users(name) if not state.owners.empty or name in state.spf_user else None
+    known = state.spf_is_users(name) if not no_spf_owner or name in state.spf_user else None
     users = known if known is not None else bool(parsed) and not users_terms_dropped
     if merged is None:
         return None, claimed, users
@@ -781,8 +786,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                 fields = (old.name, old.type, old.ttl, old.data)
                 state.deleted.pop(fields, None)  # a conflict or a removed instance's record, written again
                 state.conflicts.pop(fields, None)
-            preexisting = rec_key in adopted or state.owners.empty or all(
-                o.preexisting for _i, o in state.owners.owners_of(present[0]))
+            preexisting = True  # adopted, or every instance owning it adopted it too (a loop, not a generator)
+            if rec_key not in adopted and not state.owners.empty:
+                for _i, o in state.owners.owners_of(present[0]):
+                    preexisting = preexisting and o.preexisting
             owned_new.append(OwnedRecord(present[0], essential, rr.source.group_id, None, preexisting))
             continue
         owned_new.append(OwnedRecord(rec, essential, rr.source.group_id))
