@@ -420,10 +420,9 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
               kept_claims: Mapping[str, set[str]], add: dict[Fields, Record]) -> _SpfResult:
     """Recompute the one SPF record at ``name`` (§9.4): drop released terms, merge new ones."""
     policy = state.policy
-    # spf_claims(), without the call when no instance could claim anything (a zone without applied templates)
     owners = state.owners
     # No instance merged into an SPF record here (the usual case): the claims are the kept ones, and nobody
-    # but the kept instances knows whose record it is. Checked without calls.
+    # but the kept instances knows whose record it is (spf_claims() and spf_is_users(), without the calls).
     no_spf_owner = owners.empty or (owners._filter is None and name not in owners.spf_by_name)
     claims = (set(kept_claims[name]) if name in kept_claims else set()) if no_spf_owner else (
         state.spf_claims(name, kept_claims))
@@ -476,7 +475,7 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
             for rec, _ in parsed:
                 state.conflict(rec, f"merging into the SPF record at {name} would exceed RFC 7208's limit of"
                                     f" {spf.MAX_LOOKUPS} DNS lookups: its other terms are dropped", None)
-        base_keys = set()  # loops, not comprehensions: no function objects per plan
+        base_keys: set[str] = set()  # loops, not comprehensions: no function objects per plan
         for t in base.terms if base is not None else ():
             base_keys.add(t.key)
         for t in new_terms:
@@ -484,12 +483,11 @@ def _plan_spf(state: _State, name: str, new_terms: Sequence[spf.Term], new_ttl: 
                 claimed.append(t)
     # Whose record it is: the instances that merged into it know; with none, an existing record that keeps
     # its terms is the user's, and one this plan creates (or replaces as a conflict) is the templates'.
-    # spf_is_users(), without the call when no instance knows anything (a zone without applied templates)
     known = state.spf_is_users(name) if not no_spf_owner or name in state.spf_user else None
     users = known if known is not None else bool(parsed) and not users_terms_dropped
     if merged is None:
         return None, claimed, users
-    current = []
+    current: list[Record] = []
     for r, _ in parsed:
         if (r.name, r.type, r.ttl, r.data) not in deleted:
             current.append(r)
@@ -642,7 +640,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     # An update (§10.1, §10.4.1.1): the same template at the same host, unless multiInstance asks for a new
     # one; with groupId only the records of those groups (and ungrouped ones) are replaced (§10.3.1).
     this = (template.provider_id, template.service_id, host_n)
-    same = []
+    same: list[AppliedInstance] = []
     for i in instances:  # a loop, not a comprehension: no function object per plan
         if (i.provider_id, i.service_id, i.host) == this:
             same.append(i)
@@ -774,7 +772,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         rec = rr.record
         rec_key = (name, rtype, data) = (rec.name, rec.type, rec.data)  # rec.key(), without the call
         if by_owner is not None and len(at_owner := by_owner.get(name, ())) <= ZoneIndex.SCAN_LIMIT:
-            present = []  # index.find(), written out for the usual few records at an owner
+            present: list[Record] = []  # index.find(), written out for the usual few records at an owner
             for old in at_owner:
                 if old.data == data and old.type == rtype:
                     present.append(old)
@@ -825,7 +823,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                                          rules or " ".join([t.text() for t in claimed]), users))
 
     # Without groupId every record was rendered: the template's variables, worked out when it was built.
-    new_params = {}  # sorted below
+    new_params: dict[str, str] = {}  # sorted below
     for k in _template_vars(rendered) if groups else template.variables:
         if k in params:
             new_params[k] = str(params[k])
