@@ -15,7 +15,8 @@ MAX_NAME = 253  # presentation length without the trailing dot (255 octets on th
 # optional trailing dot. Explicit ASCII classes, no IGNORECASE: a case-folding match would let through
 # characters such as the Kelvin sign that lower-case to ASCII but are not ASCII.
 # Possessive label quantifiers: what follows a label (".", the end) is never a label character, so giving
-# characters back could not help a match, only cost backtracking steps.
+# characters back could not help a match, only cost backtracking steps. ``_plain_ascii_name`` checks this
+# grammar with string methods (cheaper than the regex engine); tests compare the two.
 _LDH_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}+(?<!-)"
 _LDHU_LABEL = r"(?!-)[A-Za-z0-9_-]{1,63}+(?<!-)"
 _LDH_NAME = re.compile(rf"(?:{_LDH_LABEL}\.)*{_LDH_LABEL}\.?")

@@ -28,13 +28,12 @@ LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
 # Least restrictive first (§9.4: neutral over soft failure over hard failure; pass is less still).
 QUALIFIER_ORDER = "+?~-"
 _MODIFIER_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)=(\S*)")
+# A mechanism's grammar (qualifier, name, argument). ``_parse_term`` checks it with string methods, which cost
+# less than the regex engine; tests compare the two.
 _MECHANISM_RE = re.compile(r"([+?~-]?)([A-Za-z][A-Za-z0-9]*)([:/]\S*)?")
 _SPF_START_RE = re.compile(r"v=spf1(?:\s|$)", re.IGNORECASE)
 # Printable ASCII except '"' and '\\': the octets dnspython writes as themselves inside a quoted string.
 _PLAIN_OCTETS = re.compile(rb'[\x20\x21\x23-\x5b\x5d-\x7e]*')
-# TXT presentation data as ``to_txt_data`` and dnspython write it for such octets: quoted strings of at most
-# 255 of them, one space apart. Parsing it is taking the text between the quotes.
-_PLAIN_TXT = re.compile(r'"[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}"(?: "[\x20\x21\x23-\x5b\x5d-\x7e]{0,255}")*')
 
 
 class SpfSyntaxError(RenderError):
@@ -257,8 +256,9 @@ def txt_text(data: str) -> str | None:
     """The joined character-strings of TXT presentation data, or ``None`` when it does not parse."""
     if len(data) >= 2 and data[0] == '"' and data[-1] == '"' and "\\" not in data and data.isascii() and (
             data.isprintable()):
-        # Quoted strings without escapes, one space apart (_PLAIN_TXT): what dnspython parses them to (checked
-        # in tests/engine/test_fast_paths.py), without its tokenizer, and tested with string methods only.
+        # TXT presentation data as to_txt_data and dnspython write it for printable ASCII without '"' or '\\':
+        # quoted strings of at most 255 characters, one space apart. What dnspython parses them to is the text
+        # between the quotes (checked in tests/engine/test_fast_paths.py), found here without its tokenizer.
         inner = data[1:-1]
         if '"' not in inner:
             if len(inner) <= 255:
