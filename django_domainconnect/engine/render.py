@@ -198,11 +198,6 @@ class _Renderer:
             return self.fqdn_dot
         if text.endswith(".@"):  # seen in the corpus ("mail.@"): a literal "@" label means [host.]domain
             rendered = f"{self.sub(text[:-2], rec, field)}.{self.fqdn}"
-        elif "%" not in text:
-            rendered = text  # sub(), written out for no variable or one: one call less
-        elif (parts := rec.variable_parts.get(text)) is not None and len(parts) == 3 and (
-                value := self.values.get(parts[1])) is not None:
-            rendered = parts[0] + value + parts[2]
         else:
             rendered = self.sub(text, rec, field)
         if rendered == "." and root_ok:
