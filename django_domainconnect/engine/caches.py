@@ -7,9 +7,9 @@ tests may call it to start from a known state.
 
 from __future__ import annotations
 
-from . import plan, render, spf
+from . import render, spf
 
 
 def clear_caches() -> None:
-    for cached in (plan._permissive, render._canonical_ipv6, spf._parse_short_term):
+    for cached in (render._canonical_ipv6, spf._parse_short_term):
         cached.cache_clear()

@@ -12,7 +12,6 @@ zone or only what ``names_needed`` covers (plus the names of the instances passe
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,7 +32,7 @@ from .conflicts import (
 )
 from .errors import PlanError
 from .names import _plain_ascii_name, normalize_domain
-from .render import RenderedRecord, normalize_request, render_normalized, render_records
+from .render import RenderedRecord, normalize_request, render_normalized, str_values
 from .types import AppliedInstance, Conflict, NameScope, OwnedRecord, Plan, Policy, Record, Template
 
 Key = tuple[str, str, str]
@@ -548,13 +547,17 @@ class _RenderMemo(threading.local):
 _memo = _RenderMemo()
 
 
-def _render_key(template: Template, domain: str, host: str, params: Mapping[str, str],
-                group_ids: Iterable[str] | None, policy: Policy) -> tuple[Any, ...]:
+def _render_key(template: Template, domain: str, host: str, params: Mapping[str, str], groups: list[str],
+                policy: Policy) -> tuple[Any, ...]:
     """What rendering depends on: the template (frozen; compared by identity first, and equal templates
-    render alike), the values as rendering reads them (``str``), the groups as a set (membership alone
+    render alike), the values as rendering reads them (``str``), the groups (``_groups``: membership alone
     selects records) and the policy (TTL bounds)."""
-    return (template, domain, host, tuple((k, str(v)) for k, v in params.items()),
-            frozenset(g for g in (group_ids or ()) if g), policy)
+    return (template, domain, host, str_values(params), groups, policy)
+
+
+def _groups(group_ids: Iterable[str] | None) -> list[str]:
+    """The groupId values that select records: blanks and repeats dropped, sorted."""
+    return sorted({g for g in group_ids if g}) if group_ids else []
 
 
 def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
@@ -563,7 +566,7 @@ def _rendered_for_plan(template: Template, domain: str, host: str, params: Mappi
     """``render_records`` under ``policy`` and the scope of the result (``None``: compute it), reusing what
     ``names_needed`` rendered just before with the same arguments when that is exact.
 
-    ``names_needed`` renders under a policy that only adds every type and apex CNAMEs. When that render
+    ``names_needed`` renders with ``any_type`` (every type, and CNAMEs at the apex). When that render
     succeeded, the strict one gives the same records unless a type is unsupported or a CNAME lands at the
     apex; then it raises, and rendering again under ``policy`` raises exactly that error.
     """
@@ -574,8 +577,11 @@ def _rendered_for_plan(template: Template, domain: str, host: str, params: Mappi
     rendered, scope = memo.rendered, memo.scope
     memo.key, memo.rendered, memo.scope = None, [], None  # used once: a later plan renders afresh
     if (key == _render_key(template, domain, host, params, groups, policy)
-            and all(rr.source.type.upper() in policy.supported_types for rr in rendered)
-            and (policy.allow_apex_cname or not _has_apex_cname(rendered, domain_n + "."))):
+            # every type supported (checked per rendered record only when some type of the template is not)
+            and (template.record_types <= policy.supported_types
+                 or all(rr.source.rtype in policy.supported_types for rr in rendered))
+            and (policy.allow_apex_cname or "CNAME" not in template.record_types
+                 or not _has_apex_cname(rendered, domain_n + "."))):
         return rendered, scope
     return render_normalized(template, domain_n, host_n, params, groups or None, policy), None
 
@@ -584,26 +590,19 @@ def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
     return any(rr.record is not None and rr.record.type == "CNAME" and rr.record.name == apex for rr in rendered)
 
 
-@functools.lru_cache(maxsize=64)
-def _permissive(base: Policy, record_types: frozenset[str]) -> Policy:
-    """``base`` admitting ``record_types`` and apex CNAMEs. Cached: ``dataclasses.replace`` is slow, and a
-    provider has one policy and a handful of type sets."""
-    return replace(base, supported_types=base.supported_types | record_types, allow_apex_cname=True)
-
-
 def names_needed(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                  group_ids: Iterable[str] | None = None, policy: Policy | None = None) -> NameScope:
     """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
     plus the whole subtree below each new NS record. Raises the same errors as rendering."""
+    base = policy or _DEFAULT_POLICY
+    groups = _groups(group_ids)
+    _memo.key = None
+    domain_n, host_n = normalize_request(domain, host)
     # Only owner names matter here: let every type through so the caller gets this scope even for types
     # the policy will reject later (plan_apply reports those).
-    base = policy or _DEFAULT_POLICY
-    permissive = _permissive(base, template.record_types)
-    _memo.key = None
-    rendered = render_records(template, domain=domain, host=host, params=params, group_ids=group_ids,
-                              policy=permissive)
-    scope = _scope_of(rendered, normalize_domain(domain) + ".")
-    _memo.key = _render_key(template, domain, host, params, group_ids, base)
+    rendered = render_normalized(template, domain_n, host_n, params, groups or None, base, any_type=True)
+    scope = _scope_of(rendered, domain_n + ".")
+    _memo.key = _render_key(template, domain, host, params, groups, base)
     _memo.rendered, _memo.scope = rendered, scope
     return scope
 
@@ -618,7 +617,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                group_ids: Iterable[str] | None = None, instance_id: str | None = None, new_instance_id: str,
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
-    groups = sorted({g for g in group_ids if g}) if group_ids else []
+    groups = _groups(group_ids)
     # normalize_request()'s usual case written out (one call less): a plain domain, the apex as host.
     domain_n, host_n = _plain_ascii_name(domain, False), host
     if domain_n is None or "." not in domain_n or host != "":

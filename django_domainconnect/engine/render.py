@@ -13,6 +13,7 @@ import socket
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import dns.exception
 import dns.ipv4
@@ -85,14 +86,16 @@ _NO_NAMES: frozenset[str] = frozenset()
 class _Renderer:
     """Renders the records of one apply request (one domain, host and parameter set)."""
 
-    __slots__ = ("template", "policy", "domain", "host", "fqdn", "fqdn_dot", "fqdn_len", "min_ttl", "max_ttl",
-                 "default_ttl", "bad_values", "values", "apex")
+    __slots__ = ("template", "policy", "allow_apex_cname", "domain", "host", "fqdn", "fqdn_dot", "fqdn_len",
+                 "min_ttl", "max_ttl", "default_ttl", "bad_values", "values", "apex")
 
     def __init__(self, template: Template, domain: str, host: str, params: Mapping[str, str],
-                 policy: Policy) -> None:
-        """``domain`` and ``host`` already normalised (``render_records`` does it, with field names)."""
+                 policy: Policy, allow_apex_cname: bool = False) -> None:
+        """``domain`` and ``host`` already normalised (``render_records`` does it, with field names);
+        ``allow_apex_cname`` admits CNAMEs at the apex even if ``policy`` does not."""
         self.template = template
         self.policy = policy
+        self.allow_apex_cname = allow_apex_cname or policy.allow_apex_cname
         self.domain = domain
         self.host = host
         self.fqdn = f"{self.host}.{self.domain}" if self.host else self.domain
@@ -104,10 +107,7 @@ class _Renderer:
         self.default_ttl = max(self.min_ttl, min(self.max_ttl, policy.default_ttl))  # clamped
         # ``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
         # request, and ``str`` gives such a value back unchanged), without a Python loop.
-        if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
-            values = params.copy()
-        else:
-            values = {k: str(v) for k, v in params.items()}
+        values = str_values(params)
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.
         joined = " ".join(values.values())
@@ -361,7 +361,7 @@ class _Renderer:
         if rtype == "NS" and text == "@":
             raise RenderError("'@' cannot be used in pointsTo of an NS record: it would delegate to itself",
                               record_index=rec.index, field="pointsTo")
-        if owner == self.apex and (rtype == "NS" or not self.policy.allow_apex_cname):
+        if owner == self.apex and (rtype == "NS" or not self.allow_apex_cname):
             raise RenderError(f"a {rtype} record cannot be at the zone apex {self.domain}",
                               record_index=rec.index, field="host")
         # target()'s usual cases written out (two calls less per record): "@", or no variable or one giving a
@@ -472,16 +472,22 @@ def normalize_request(domain: str, host: str) -> tuple[str, str]:
 
 
 def render_normalized(template: Template, domain_n: str, host_n: str, params: Mapping[str, str],
-                      group_ids: Iterable[str] | None, policy: Policy) -> list[RenderedRecord]:
-    """``render_records`` for a domain and host ``normalize_request`` gave (the planner has them already)."""
-    renderer = _Renderer(template, domain_n, host_n, params, policy)
+                      group_ids: Iterable[str] | None, policy: Policy, *,
+                      any_type: bool = False) -> list[RenderedRecord]:
+    """``render_records`` for a domain and host ``normalize_request`` gave (the planner has them already).
+
+    ``any_type``: render every type, and CNAMEs at the apex, whatever ``policy`` supports (``names_needed``
+    wants the owner names even of a request the plan will refuse; TTL bounds still apply).
+    """
+    renderer = _Renderer(template, domain_n, host_n, params, policy, any_type)
     if template.host_required and not renderer.host:
         raise HostError("this template must be applied to a sub-domain: the 'host' parameter is required",
                         code="host_required", field="host")
     # No groupId (the usual request): every record, without copying the tuple.
     active = active_records(template, group_ids) if group_ids else template.records
     supported = policy.supported_types
-    if not template.record_types.issubset(supported):  # some record's type is unsupported: is it active?
+    # Some record's type is unsupported: is it active?
+    if not any_type and not template.record_types.issubset(supported):
         for rec in active:
             if rec.rtype not in supported:
                 raise UnsupportedTypeError(f"this DNS Provider does not support {rec.rtype} records",
@@ -496,6 +502,15 @@ def render_normalized(template: Template, domain_n: str, host_n: str, params: Ma
 
 
 _STR_ONLY = frozenset({str})
+
+
+def str_values(params: Mapping[str, Any]) -> dict[str, str]:
+    """``{k: str(v) for k, v in params.items()}``: the request values as rendering reads them. A copy when
+    every value is a ``str`` already (the usual request, and ``str`` gives such a value back unchanged),
+    without a Python loop."""
+    if type(params) is dict and _STR_ONLY.issuperset(map(type, params.values())):
+        return params.copy()
+    return {k: str(v) for k, v in params.items()}
 
 
 def _bad_values(values: Mapping[str, str]) -> set[str]:

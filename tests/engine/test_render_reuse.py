@@ -1,6 +1,6 @@
 """``plan_apply`` right after ``names_needed`` reuses its render, and plans exactly as it would alone.
 
-``names_needed`` renders under a permissive policy (every type, apex CNAMEs); ``plan_apply`` may take that
+``names_needed`` renders admitting every type and apex CNAMEs; ``plan_apply`` may take that
 render only when the arguments are the same and the strict policy would not refuse it. Every test compares
 a plan made after ``names_needed`` with one made alone (or the errors both raise).
 """
@@ -57,14 +57,13 @@ def plan_after_scope(template: Any, scope_kwargs: dict[str, Any] | None = None, 
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many times the template is rendered (by ``names_needed`` or ``plan_apply``)."""
     calls: list[int] = []
-    for entry in ("render_records", "render_normalized"):  # the planner renders through either
-        real = getattr(plan_mod, entry)
+    real = plan_mod.render_normalized  # the planner renders through it alone
 
-        def counting(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
-            calls.append(1)
-            return _real(*args, **kwargs)
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
 
-        monkeypatch.setattr(plan_mod, entry, counting)
+    monkeypatch.setattr(plan_mod, "render_normalized", counting)
     return calls
 
 
@@ -80,6 +79,9 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     {"domain": D, "params": {k: v for k, v in PARAMS.items() if k != "token"}},
     {"domain": D, "params": PARAMS, "group_ids": ["nope"]},
     {"domain": "bad domain", "params": PARAMS},
+    {"domain": D, "params": {**PARAMS, "ttl": 900}},  # a value that is not a str: rendered as str() gives it
+    {"domain": D, "params": PARAMS, "policy": Policy(supported_types=frozenset({"A", "CNAME", "TXT", "SPFM"})),
+     "group_ids": ["web"]},  # the refused type (MX) is in no active record
 ])
 def test_plan_after_names_needed_equals_plan_alone(kwargs: dict[str, Any]) -> None:
     template = make_template(TEMPLATE)
@@ -111,6 +113,20 @@ def test_other_arguments_render_afresh(renders: list[int], change: dict[str, Any
     assert after == plan_alone(template, **kwargs)
 
 
+@pytest.mark.parametrize(("scope_params", "plan_params", "reused"), [
+    ({**PARAMS, "ttl": 900}, {**PARAMS, "ttl": "900"}, True),  # the same values as rendering reads them
+    ({**PARAMS, "ttl": 900}, {**PARAMS, "ttl": 900.0}, False),  # 900 == 900.0, but they render differently
+    ({**PARAMS, "ttl": True}, {**PARAMS, "ttl": 1}, False),
+])
+def test_values_are_compared_as_rendering_reads_them(renders: list[int], scope_params: dict[str, Any],
+                                                     plan_params: dict[str, Any], reused: bool) -> None:
+    template = make_template(TEMPLATE)
+    names_needed(template, domain=D, params=scope_params)
+    after = outcome(lambda: plan_apply(template, domain=D, params=plan_params, zone=ZONE, new_instance_id="n"))
+    assert len(renders) == (1 if reused else 2)
+    assert after == plan_alone(template, domain=D, params=plan_params)
+
+
 def test_params_changed_in_place_between_the_calls_render_afresh() -> None:
     template = make_template(TEMPLATE)
     params = dict(PARAMS)
@@ -133,7 +149,7 @@ def test_a_cname_at_the_apex_is_still_refused() -> None:
     template = make_template([{"type": "A", "host": "www", "pointsTo": "192.0.2.1"},
                               {"type": "CNAME", "host": "@", "pointsTo": "t.example.net"}])
     kwargs = {"domain": D, "params": {}}
-    assert names_needed(template, **kwargs).covers("example.com.")  # the permissive render lets it through
+    assert names_needed(template, **kwargs).covers("example.com.")  # its render admits apex CNAMEs
     after = plan_after_scope(template, **kwargs)
     assert after == plan_alone(template, **kwargs)
     assert after[0] == "error" and "apex" in after[2]
