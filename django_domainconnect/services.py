@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import models
+from . import models, parsed_templates
 from .backends import get_backend
 from .backends.base import BaseDNSBackend, Zone
 from .conf import dc_settings
@@ -155,10 +155,9 @@ def plan(*, user: Any, domain: str, host: str = "", template: models.Template, p
 def _plan(backend: BaseDNSBackend, zone: Zone, *, host: str, template: models.Template,
           params: Mapping[str, str], group_ids: Sequence[str] | None, instance_id: str | None) -> PlanResult:
     from .engine.plan import instance_scope, names_needed, plan_apply
-    from .engine.template import parse_template
 
     host = names.normalize_host(host)
-    engine_template = parse_template(template.body)
+    engine_template = parsed_templates.engine_template(template)
     instance_id = _checked_instance_id(zone, template, engine_template, host, instance_id)
     clean = {str(k): str(v) for k, v in params.items()}
     groups = tuple(group_ids) if group_ids else None

@@ -26,6 +26,14 @@ def _fresh_default_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_parsed_templates() -> None:
+    """Every test parses its templates afresh: a test that spies on or breaks parsing sees every parse."""
+    from django_domainconnect import parsed_templates
+
+    parsed_templates.clear()
+
+
 @pytest.fixture
 def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():

@@ -186,6 +186,26 @@ def test_sync_apply_queries_do_not_grow_with_zone_size(
     assert not any(whole for whole, _ in reads)
 
 
+def test_sync_applies_parse_their_template_once(
+    client: Any, owner: Any, zones: tuple[str, str], planner: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature check, the consent page and both plans of every apply share one parse per process."""
+    from django_domainconnect import parsed_templates
+
+    parses: list[str] = []
+
+    def spy(body: Any, **kwargs: Any) -> Any:
+        parses.append(body["serviceId"])
+        return real(body, **kwargs)
+
+    real = parsed_templates.parse_template
+    monkeypatch.setattr(parsed_templates, "parse_template", spy)
+    client.force_login(owner)
+    for domain in zones:
+        _sync_apply(client, domain)
+    assert parses == [SERVICE]
+
+
 def test_async_apply_queries_do_not_grow_with_zone_size_or_templates(
     client: Any, owner: Any, zones: tuple[str, str], reads: list[tuple[bool, int]], planner: None
 ) -> None:

@@ -24,7 +24,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.settings import oauth2_settings
 from oauthlib import oauth2
 
-from .. import services
+from .. import parsed_templates, services
 from ..conf import dc_settings
 from ..engine import names
 from ..engine.abnf import is_dc_id
@@ -256,11 +256,9 @@ def _shared_name(req: ConsentRequest, param: str, flag: str) -> str:
 
 def _phishing_risk(templates: list[Any]) -> bool:
     """``warnPhishing``, or variables that decide names/targets: later calls choose where traffic goes."""
-    from ..engine.template import parse_template
-
     for template in templates:
         try:
-            parsed = parse_template(template.body)
+            parsed = parsed_templates.engine_template(template)
         except EngineError:
             return True
         if parsed.warn_phishing or variables_shape_targets(parsed):

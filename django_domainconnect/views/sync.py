@@ -20,12 +20,11 @@ from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from django_domainconnect import services
+from django_domainconnect import parsed_templates, services
 from django_domainconnect.conf import dc_settings
 from django_domainconnect.engine.errors import EngineError, PlanError, SignatureError, TemplateError
 from django_domainconnect.engine.query import parse_query
 from django_domainconnect.engine.signatures import key_lookup_name, split_signed_query, verify_signed_query
-from django_domainconnect.engine.template import parse_template
 from django_domainconnect.exceptions import DomainConnectError, TemplateNotFound, ZoneNotAvailable
 from django_domainconnect.ratelimit import rate_limited
 
@@ -80,7 +79,7 @@ def to_login(request: HttpRequest, provider_id: str, service_id: str, raw: bytes
 
 
 def load_engine_template(template: Any) -> Any:
-    return parse_template(template.body)
+    return parsed_templates.engine_template(template)
 
 
 @protected_page
