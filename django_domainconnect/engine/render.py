@@ -105,8 +105,6 @@ class _Renderer:
         self.fqdn_len = len(self.fqdn) + 1  # with the dot before it: the length a label adds to it
         self.min_ttl, self.max_ttl = policy.min_ttl, policy.max_ttl
         self.default_ttl = max(self.min_ttl, min(self.max_ttl, policy.default_ttl))  # clamped
-        # ``{k: str(v) for k, v in params.items()}``: a copy when every value is a ``str`` already (the usual
-        # request, and ``str`` gives such a value back unchanged), without a Python loop.
         values = str_values(params)
         # Request values that are not dc-prop-values: checked once per value rather than per use, and with
         # none (the usual request) no record needs scanning at all. Built-in names are not request values.

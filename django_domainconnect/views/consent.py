@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from django_domainconnect import services
+from django_domainconnect import parsed_templates, services
 from django_domainconnect.engine.errors import EngineError, PlanError, TemplateError
 from django_domainconnect.engine.redirects import append_params
 from django_domainconnect.exceptions import (
@@ -34,7 +34,7 @@ from .outcome import allowed_redirect, error_response, redirect_note, success_lo
 from .params import SyncRequest
 from .pending import PendingConsent, claim_nonce, recall_outcome, remember_outcome, take_pending
 from .security import apply_page_headers, protected_page
-from .sync import load_engine_template, start_consent
+from .sync import start_consent
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def consent(request: HttpRequest) -> HttpResponse:
 
     try:
         template = services.find_template(pending.provider_id, pending.service_id)
-        engine_template = load_engine_template(template)
+        engine_template = parsed_templates.engine_template(template)
     except (TemplateNotFound, TemplateError):
         return _expired(request)
 

@@ -78,10 +78,6 @@ def to_login(request: HttpRequest, provider_id: str, service_id: str, raw: bytes
     return redirect_to_login(login_next(resume_path(stash_query(request, provider_id, service_id, raw))))
 
 
-def load_engine_template(template: Any) -> Any:
-    return parsed_templates.engine_template(template)
-
-
 @protected_page
 def sync_apply(request: HttpRequest, provider_id: str, service_id: str) -> HttpResponse:
     return handle_apply(request, provider_id, service_id, raw_query_bytes(request))
@@ -107,7 +103,7 @@ def handle_apply(request: HttpRequest, provider_id: str, service_id: str, raw: b
         return not_found(request)
     try:
         template = services.find_template(provider_id, service_id)
-        engine_template = load_engine_template(template)
+        engine_template = parsed_templates.engine_template(template)
     except (TemplateNotFound, TemplateError):
         return not_found(request)
 
