@@ -13,8 +13,7 @@ zone or only what ``names_needed`` covers (plus the names of the instances passe
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -41,6 +40,11 @@ Key = tuple[str, str, str]
 Fields = tuple[str, str, int, str]
 _NO_KEYS: frozenset[str] = frozenset()
 _DEFAULT_POLICY = Policy()
+# Module constants, not class attributes: reading a class attribute runs C code a plan needs nowhere else
+# (each such function costs a small plan more in cache misses than the lookup itself; docs/performance.md).
+SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup (ZoneIndex)
+ZONE_FILTER_ABOVE = 64  # a zone of more records given with a scope is indexed inside it first (ZoneIndex)
+INSTANCES_FILTER_ABOVE = 16  # more instances given with a scope: those inside it first (Ownership)
 
 
 def _parents(name: str, apex: str) -> Iterable[str]:
@@ -75,28 +79,32 @@ class ZoneIndex:
     records at an owner, or a per-owner index built the first time a crowded owner is asked about, so any
     number of lookups stays linear in the records at that owner.
 
-    A zone of more than ``FILTER_ABOVE`` records given with ``scope`` is indexed only inside the scope up
+    A zone of more than ``ZONE_FILTER_ABOVE`` records given with ``scope`` is indexed only inside the scope up
     front (testing a name is cheaper than indexing its record); the rest is indexed once, and only if the
     plan asks about a name outside the scope (e.g. a removed instance's record). A smaller zone is indexed
     whole: filtering it would cost more than it saves.
     """
 
-    SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup
-    FILTER_ABOVE = 64
+    __slots__ = ("apex", "_filter", "_zone", "by_owner", "_keyed", "_child_dots")
 
     def __init__(self, zone: Sequence[Record], apex: str, scope: NameScope | None = None) -> None:
         self.apex = apex
         self._filter: _Filter | None = None
         self._zone = zone
         records: Iterable[Record] = zone
-        if scope is not None and len(zone) > self.FILTER_ABOVE:
+        if scope is not None and len(zone) > ZONE_FILTER_ABOVE:
             self._filter = filt = _Filter(scope)
             names, suffixes = filt.names, filt.suffixes  # the membership test inlined: it runs once per record
             records = [r for r in zone if r.name in names or (suffixes and r.name.endswith(suffixes))]
-        by_owner: defaultdict[str, list[Record]] = defaultdict(list)
+        # A plain dict, filled with get(): a defaultdict's own C code would run in this plan alone.
+        by_owner: dict[str, list[Record]] = {}
         for rec in records:
-            by_owner[rec.name].append(rec)
-        self.by_owner = by_owner  # read with .get(): a missing owner must not be inserted
+            at_owner = by_owner.get(rec.name)
+            if at_owner is None:
+                by_owner[rec.name] = [rec]
+            else:
+                at_owner.append(rec)
+        self.by_owner = by_owner
         self._keyed: dict[str, dict[Key, list[Record]]] = {}
         # A name one label below the apex (or the apex) has no parent that could be a delegation.
         self._child_dots = apex.count(".") + 1
@@ -109,7 +117,7 @@ class ZoneIndex:
             by_owner = self.by_owner
             for rec in self._zone:
                 if not filt(rec.name):
-                    by_owner[rec.name].append(rec)
+                    by_owner.setdefault(rec.name, []).append(rec)
 
     def at(self, name: str) -> list[Record]:
         if self._filter is not None:
@@ -123,7 +131,7 @@ class ZoneIndex:
         records = self.by_owner.get(name)
         if not records:
             return []
-        if len(records) <= self.SCAN_LIMIT:
+        if len(records) <= SCAN_LIMIT:
             found = []  # a loop, not a comprehension: no extra frame for the usual one or two records
             for r in records:
                 if r.data == data and r.type == rtype:
@@ -142,10 +150,13 @@ class ZoneIndex:
             return []
         return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
-    def below(self, roots: Sequence[str]) -> list[tuple[str, list[Record]]]:
+    def below(self, roots: Collection[str]) -> list[tuple[str, list[Record]]]:
         """(root, records at an owner) for every owner strictly below one of ``roots`` (distinct; the nearest
         root when nested)."""
-        suffixes = ("." + roots[0],) if len(roots) == 1 else tuple(["." + root for root in roots])
+        dotted = []  # a loop, not a comprehension: no function object per plan
+        for root in roots:
+            dotted.append("." + root)
+        suffixes = tuple(dotted)
         found = []
         for owner, records in self.by_owner.items():
             if owner.endswith(suffixes):
@@ -158,18 +169,18 @@ class ZoneIndex:
 class Ownership:
     """Which applied instance owns which record: by identity, and SPF contributions by owner name.
 
-    With ``scope`` and more than ``FILTER_ABOVE`` instances, only instances owning a record inside the scope
-    are indexed up front; the others are added once, and only if the plan asks about a name outside it.
+    With ``scope`` and more than ``INSTANCES_FILTER_ABOVE`` instances, only instances owning a record inside
+    the scope are indexed up front; the others are added once, and only if the plan asks about a name outside it.
     """
 
-    FILTER_ABOVE = 16
+    __slots__ = ("by_key", "spf_by_name", "_rest", "empty", "_filter")
 
     def __init__(self, instances: Sequence[AppliedInstance], scope: NameScope | None = None) -> None:
         self.by_key: dict[Key, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self.spf_by_name: dict[str, list[tuple[AppliedInstance, OwnedRecord]]] = {}
         self._rest: list[AppliedInstance] = []
         self.empty = True  # no instance at all (a zone without applied templates): every lookup is empty
-        self._filter = filt = _Filter(scope) if scope is not None and len(instances) > self.FILTER_ABOVE else None
+        self._filter = filt = _Filter(scope) if scope is not None and len(instances) > INSTANCES_FILTER_ABOVE else None
         if filt is None:
             by_key = self.by_key
             for inst in instances:  # _add(inst), written out: one call less per instance
@@ -277,7 +288,7 @@ class _State:
         name, rtype, data = rec.name, rec.type, rec.data
         index = self.index
         records = index.by_owner.get(name, ()) if index._filter is None else None
-        if records is not None and len(records) <= ZoneIndex.SCAN_LIMIT:
+        if records is not None and len(records) <= SCAN_LIMIT:
             # find() and delete(), written out for the usual few records at an owner
             found = False
             protected = rtype == "SOA" or (rtype == "NS" and name == self.apex)
@@ -320,7 +331,8 @@ class _State:
         if inst.instance_id in self.removed or inst.instance_id in self.skip_instances:
             return
         self.removed[inst.instance_id] = inst
-        self.trimmed.pop(inst.instance_id, None)
+        if self.trimmed:  # usually empty: no call
+            self.trimmed.pop(inst.instance_id, None)
         index, deleted, apex = self.index, self.deleted, self.apex
         by_owner = index.by_owner if index._filter is None else None
         for owned in inst.records:
@@ -328,7 +340,7 @@ class _State:
             # delete_owned(), written out for a record the instance wrote at an owner with few records (one
             # call less per record of the instance); anything else takes delete_owned() itself.
             if (owned.spf_rules is not None or owned.preexisting or by_owner is None
-                    or len(records := by_owner.get(rec.name, ())) > ZoneIndex.SCAN_LIMIT):
+                    or len(records := by_owner.get(rec.name, ())) > SCAN_LIMIT):
                 self.delete_owned(owned, inst)
                 continue
             name, rtype, data = rec.name, rec.type, rec.data
@@ -557,7 +569,7 @@ def _render_key(template: Template, domain: str, host: str, params: Mapping[str,
 
 def _groups(group_ids: Iterable[str] | None) -> list[str]:
     """The groupId values that select records: blanks and repeats dropped, sorted."""
-    return sorted({g for g in group_ids if g}) if group_ids else []
+    return sorted({g for g in group_ids if g})
 
 
 def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
@@ -595,7 +607,7 @@ def names_needed(template: Template, *, domain: str, host: str = "", params: Map
     """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
     plus the whole subtree below each new NS record. Raises the same errors as rendering."""
     base = policy or _DEFAULT_POLICY
-    groups = _groups(group_ids)
+    groups = _groups(group_ids) if group_ids else []
     _memo.key = None
     domain_n, host_n = normalize_request(domain, host)
     # Only owner names matter here: let every type through so the caller gets this scope even for types
@@ -617,7 +629,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                group_ids: Iterable[str] | None = None, instance_id: str | None = None, new_instance_id: str,
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
-    groups = _groups(group_ids)
+    groups = _groups(group_ids) if group_ids else []  # no call without groupId (the usual request)
     # normalize_request()'s usual case written out (one call less): a plain domain, the apex as host.
     domain_n, host_n = _plain_ascii_name(domain, False), host
     if domain_n is None or "." not in domain_n or host != "":
@@ -629,10 +641,10 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                                                     host_n)
     apex = domain_n + "."
     instances = tuple(instances)
-    zone = zone if isinstance(zone, (list, tuple)) else list(zone)
+    zone = zone if type(zone) is list or type(zone) is tuple else list(zone)  # not isinstance(): no C call
     # The scope filters a large zone or many instances; otherwise it is worked out only if a warning needs it.
     seen = seen_or_none or (
-        _scope_of(rendered, apex) if len(zone) > ZoneIndex.FILTER_ABOVE or len(instances) > Ownership.FILTER_ABOVE
+        _scope_of(rendered, apex) if len(zone) > ZONE_FILTER_ABOVE or len(instances) > INSTANCES_FILTER_ABOVE
         else None)
     index = ZoneIndex(zone, apex, seen)
 
@@ -752,7 +764,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         if probe is not None and probe.type == "NS":
             ns_roots[owner] = probe
     if ns_roots:
-        for root, olds in index.below(list(ns_roots)):
+        for root, olds in index.below(ns_roots):
             root_ns = ns_roots[root]
             # The same reason for every record at this owner (it names the owner and the delegation):
             # subtree_reason()'s, for a record strictly below a new NS owner, without the call.
@@ -770,7 +782,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             continue
         rec = rr.record
         rec_key = (name, rtype, data) = (rec.name, rec.type, rec.data)  # rec.key(), without the call
-        if by_owner is not None and len(at_owner := by_owner.get(name, ())) <= ZoneIndex.SCAN_LIMIT:
+        if by_owner is not None and len(at_owner := by_owner.get(name, ())) <= SCAN_LIMIT:
             present: list[Record] = []  # index.find(), written out for the usual few records at an owner
             for old in at_owner:
                 if old.data == data and old.type == rtype:
@@ -805,7 +817,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
 
     # SPF last: it sees which records and instances the rules above removed.
     spf_owned: list[OwnedRecord] = []  # after the others (``owned_new``)
-    for name in list(dict.fromkeys([*spf_new, *state.released])) if state.released else list(spf_new):
+    for name in list(dict.fromkeys([*spf_new, *state.released])) if state.released else spf_new:
         sources = spf_new.get(name, [])
         # Rules without variables were parsed with the template; others are parsed once rendered.
         terms: Sequence[spf.Term]
@@ -847,7 +859,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         host_n, owned_records, template.multi_instance, group_state, tuple(sorted(new_params.items())))
     # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one;
     # an instance that loses its last record disappears.
-    removed = (*state.removed.values(), *previous[1:])
+    removed = tuple(state.removed.values()) if len(previous) < 2 else (*state.removed.values(), *previous[1:])
     kept_instances: tuple[AppliedInstance, ...] = ()
     if state.trimmed:
         updated = state.updated_instances()

@@ -423,9 +423,9 @@ def test_scoped_zone_gives_the_same_plan_as_the_whole_zone() -> None:
 
 
 def test_filtering_a_large_zone_by_scope_gives_the_plan_of_indexing_it_whole(monkeypatch) -> None:
-    """Above ``ZoneIndex.FILTER_ABOVE`` records only the scope is indexed up front; a removed instance's record
+    """Above ``ZONE_FILTER_ABOVE`` records only the scope is indexed up front; a removed instance's record
     outside it (h3 here) makes the index take in the rest. Both ways give the same plan."""
-    from django_domainconnect.engine.plan import ZoneIndex
+    from django_domainconnect.engine import plan as plan_module
 
     zone = [*BASE, R("www", "A", "192.0.2.1"), R("x.sub", "A", "192.0.2.2"), R("sub", "NS", "ns.x.example."),
             *[R(f"h{i}", "A", "192.0.2.3") for i in range(50)], R("@", "TXT", '"v=spf1 mx ~all"')]
@@ -435,7 +435,7 @@ def test_filtering_a_large_zone_by_scope_gives_the_plan_of_indexing_it_whole(mon
     old = instance("i1", [R("www", "A", "192.0.2.1"), R("h3", "A", "192.0.2.3")])
     plans = []
     for limit in (0, 10**9):  # filtered, whole
-        monkeypatch.setattr(ZoneIndex, "FILTER_ABOVE", limit)
+        monkeypatch.setattr(plan_module, "ZONE_FILTER_ABOVE", limit)
         plans.append(apply(t, zone, instances=(old,)))
     assert plans[0].fingerprint() == plans[1].fingerprint()
     assert plans[0].to_delete == plans[1].to_delete and not plans[0].warnings
@@ -443,9 +443,9 @@ def test_filtering_a_large_zone_by_scope_gives_the_plan_of_indexing_it_whole(mon
 
 
 def test_a_crowded_owner_is_looked_up_by_identity_as_a_scan_would(monkeypatch) -> None:
-    """An owner with more than ``ZoneIndex.SCAN_LIMIT`` records gets its own identity index; lookups there
+    """An owner with more than ``SCAN_LIMIT`` records gets its own identity index; lookups there
     (a record the template writes again, the records of an instance it removes) find what a scan finds."""
-    from django_domainconnect.engine.plan import ZoneIndex
+    from django_domainconnect.engine import plan as plan_module
 
     crowd = [R("@", "TXT", f'"note {i}"') for i in range(40)]
     zone = [*BASE, *crowd, R("@", "A", "192.0.2.1"), R("www", "A", "192.0.2.9")]
@@ -453,7 +453,7 @@ def test_a_crowded_owner_is_looked_up_by_identity_as_a_scan_would(monkeypatch) -
     old = instance("i1", [R("www", "A", "192.0.2.9"), R("@", "TXT", '"note 3"'), R("@", "TXT", '"note 30"')])
     plans = []
     for limit in (0, 10**9):  # an index for every owner, a scan for every owner
-        monkeypatch.setattr(ZoneIndex, "SCAN_LIMIT", limit)
+        monkeypatch.setattr(plan_module, "SCAN_LIMIT", limit)
         plans.append(apply(t, zone, instances=(old,)))
     assert plans[0] == plans[1]
     gone = {R("www", "A", "192.0.2.9"), R("@", "TXT", '"note 3"'), R("@", "TXT", '"note 30"')}
