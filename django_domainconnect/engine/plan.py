@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
@@ -38,13 +39,21 @@ Key = tuple[str, str, str]
 # A record's fields as a tuple: the plan's working sets of records are keyed by it, since hashing a tuple is
 # done in C while hashing a ``Record`` calls its Python ``__hash__`` (equal tuples <=> equal records).
 Fields = tuple[str, str, int, str]
-_NO_KEYS: frozenset[str] = frozenset()
+_NO_KEYS: frozenset[Any] = frozenset()
 _DEFAULT_POLICY = Policy()
 # Module constants, not class attributes: reading a class attribute runs C code a plan needs nowhere else
 # (each such function costs a small plan more in cache misses than the lookup itself; docs/performance.md).
 SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup (ZoneIndex)
 ZONE_FILTER_ABOVE = 64  # a zone of more records given with a scope is indexed inside it first (ZoneIndex)
 INSTANCES_FILTER_ABOVE = 16  # more instances given with a scope: those inside it first (Ownership)
+
+
+def _child_end(apex: str) -> int:
+    """For a name inside the zone of ``apex``, ``"." in name[:_child_end(apex)]`` says whether it lies deeper
+    than one label below the apex (``x.sub.example.com.`` does, ``sub.example.com.`` does not): the labels
+    before the apex's own, less the dot that ends the last of them. (A slice and ``in`` rather than
+    ``str.count``, which a plan would run nowhere else.)"""
+    return -len(apex) - 1
 
 
 def _parents(name: str, apex: str) -> Iterable[str]:
@@ -85,7 +94,7 @@ class ZoneIndex:
     whole: filtering it would cost more than it saves.
     """
 
-    __slots__ = ("apex", "_filter", "_zone", "by_owner", "_keyed", "_child_dots")
+    __slots__ = ("apex", "_filter", "_zone", "by_owner", "_keyed", "_child_end")
 
     def __init__(self, zone: Sequence[Record], apex: str, scope: NameScope | None = None) -> None:
         self.apex = apex
@@ -107,7 +116,7 @@ class ZoneIndex:
         self.by_owner = by_owner
         self._keyed: dict[str, dict[Key, list[Record]]] = {}
         # A name one label below the apex (or the apex) has no parent that could be a delegation.
-        self._child_dots = apex.count(".") + 1
+        self._child_end = _child_end(apex)
 
     def ensure(self, name: str) -> None:
         """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
@@ -146,7 +155,7 @@ class ZoneIndex:
 
     def delegations_above(self, name: str) -> list[Record]:
         """NS records at the names strictly between ``name`` and the apex."""
-        if name.count(".") <= self._child_dots:
+        if "." not in name[:self._child_end]:
             return []
         return [r for parent in _parents(name, self.apex) for r in self.at(parent) if r.type == "NS"]
 
@@ -252,7 +261,7 @@ class _State:
                  "trimmed", "released", "spf_user", "warnings", "adopted", "_seen", "_rendered")
 
     def __init__(self, index: ZoneIndex, owners: Ownership, apex: str, policy: Policy, *,
-                 skip_instances: set[str], seen: NameScope | None,
+                 skip_instances: AbstractSet[str], seen: NameScope | None,
                  rendered: Sequence[RenderedRecord] = ()) -> None:
         self.index = index
         self.owners = owners
@@ -267,7 +276,8 @@ class _State:
         # owner -> whether an instance (given up, updated or kept) says the SPF record there is the user's own
         self.spf_user: dict[str, bool] = {}
         self.warnings: list[str] = []
-        self.adopted: set[Key] = set()  # records the updated instance adopted, in the groups being replaced
+        # Records the updated instance adopted, in the groups being replaced (``_take_over`` sets them).
+        self.adopted: AbstractSet[Key] = _NO_KEYS
         self._seen = seen  # the names the records given to the planner cover (None: work them out when asked)
         self._rendered = rendered  # ... from these
 
@@ -533,11 +543,11 @@ def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
     names: set[str] = {apex}  # cheap, and lets a caller see the zone's own SOA/NS alongside
     subtrees: set[str] = set()
     # A name with no more dots than one label below the apex has no parent below it: skip the walk.
-    child_dots = apex.count(".") + 1
+    child_end = _child_end(apex)
     for rr in rendered:
         owner = rr.owner
         names.add(owner)
-        if owner.count(".") > child_dots:
+        if "." in owner[:child_end]:
             names.update(_parents(owner, apex))  # an NS above a new record conflicts with it
         if rr.record is not None and rr.record.type == "NS":
             subtrees.add(rr.owner)
@@ -602,6 +612,38 @@ def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
     return any(rr.record is not None and rr.record.type == "CNAME" and rr.record.name == apex for rr in rendered)
 
 
+def _take_over(state: _State, previous: Sequence[AppliedInstance], groups: Sequence[str],
+               kept: list[OwnedRecord], kept_claims: dict[str, set[str]]) -> tuple[set[Key], set[Key], set[Key]]:
+    """Sort the records of the instance(s) being updated: kept (another group's, into ``kept`` and
+    ``kept_claims``), given up (deleted through ``state``) or adopted. Returns the keys of its own records,
+    of those it wrote itself, and of those it adopted (also set on ``state``)."""
+    own_keys: set[Key] = set()
+    written: set[Key] = set()
+    adopted: set[Key] = set()
+    state.adopted = adopted
+    for inst in previous:
+        for owned in inst.records:
+            replaced = not (groups and owned.group_id is not None and owned.group_id not in groups)
+            if not replaced:
+                kept.append(owned)
+                if owned.spf_rules is not None:
+                    kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
+                    state.note_spf_origin(owned)
+                else:
+                    own_keys.add(owned.record.key())
+            elif owned.spf_rules is not None:
+                state.delete_owned(owned, inst)  # gives its SPF terms up; the SPF merge below takes them back
+            elif state.owners.owners_of(owned.record):
+                pass  # another instance owns it too: it stays theirs, and a new record may conflict with it
+            elif owned.preexisting:
+                adopted.add(owned.record.key())  # the user's before: stays unless a new record conflicts with it
+            else:
+                state.delete_owned(owned, inst)
+                own_keys.add(owned.record.key())
+                written.add(owned.record.key())  # a new TTL rewrites it
+    return own_keys, written, adopted
+
+
 def names_needed(template: Template, *, domain: str, host: str = "", params: Mapping[str, str],
                  group_ids: Iterable[str] | None = None, policy: Policy | None = None) -> NameScope:
     """The owner names ``plan_apply`` must see: every rendered owner and its ancestors up to the apex,
@@ -659,35 +701,19 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         previous = [i for i in same if instance_id is not None and i.instance_id == instance_id]
     else:
         previous = same
-    prev_ids = {i.instance_id for i in previous} if previous else set()
+    prev_ids: AbstractSet[str] = {i.instance_id for i in previous} if previous else _NO_KEYS
     others = tuple(i for i in instances if i.instance_id not in prev_ids) if prev_ids else instances
     state = _State(index, Ownership(others, seen), apex, policy, skip_instances=prev_ids,
                    seen=seen, rendered=rendered)
     kept: list[OwnedRecord] = []
     kept_claims: dict[str, set[str]] = {}
-    own_keys: set[Key] = set()
-    written: set[Key] = set()  # records the updated instance wrote itself (a new TTL rewrites them)
-    adopted = state.adopted  # records it adopted from the zone, in the groups being replaced
-    for inst in previous:
-        for owned in inst.records:
-            replaced = not (groups and owned.group_id is not None and owned.group_id not in groups)
-            if not replaced:
-                kept.append(owned)
-                if owned.spf_rules is not None:
-                    kept_claims.setdefault(owned.record.name, set()).update(rule_keys(owned.spf_rules))
-                    state.note_spf_origin(owned)
-                else:
-                    own_keys.add(owned.record.key())  # a template never conflicts with itself
-            elif owned.spf_rules is not None:
-                state.delete_owned(owned, inst)  # gives its SPF terms up; the SPF merge below takes them back
-            elif state.owners.owners_of(owned.record):
-                pass  # another instance owns it too: it stays theirs, and a new record may conflict with it
-            elif owned.preexisting:
-                adopted.add(owned.record.key())  # the user's before: stays unless a new record conflicts with it
-            else:
-                state.delete_owned(owned, inst)
-                own_keys.add(owned.record.key())
-                written.add(owned.record.key())  # a new TTL rewrites it
+    # Without an instance to update (the usual plan) these stay one shared empty frozenset: no set to build
+    # and free per plan.
+    own_keys: AbstractSet[Key] = _NO_KEYS  # the updated instance's records: a template never conflicts with itself
+    written: AbstractSet[Key] = _NO_KEYS  # records the updated instance wrote itself (a new TTL rewrites them)
+    adopted: AbstractSet[Key] = _NO_KEYS  # records it adopted from the zone, in the groups being replaced
+    if previous:
+        own_keys, written, adopted = _take_over(state, previous, groups, kept, kept_claims)
 
     # With groupId the instance keeps its other groups' records; they must still fit with the new ones
     # under the zone rules (§10.4): an A next to a kept AAAA is fine, a CNAME next to a kept A is not. A
@@ -713,7 +739,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     # new record): not the template's own, not a record the template writes again (the add loop decides its
     # TTL), and never the zone's SOA or apex NS (displace() would leave them anyway).
     candidates: dict[str, list[Record]] = {}
-    child_dots = apex.count(".") + 1
+    child_end = _child_end(apex)
     by_owner = index.by_owner if index._filter is None else None  # every owner indexed: read them directly
     for rr in rendered:
         owner = rr.name  # RenderedRecord.owner, without the property call
@@ -756,7 +782,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                     reason = rule[0] + owner + rule[1]
                 if reason:
                     displace(old, reason, probe)
-        if owner.count(".") > child_dots:  # only a name deeper than the apex's children has a parent to check
+        if "." in owner[:child_end]:  # only a name deeper than the apex's children has a parent to check
             for old in index.delegations_above(owner):
                 if old.key() not in own_keys:
                     displace(old, subtree_reason(probe or Record(owner, "TXT", 0, ""), old) or "below a delegation",
@@ -833,22 +859,32 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
             spf_owned.append(OwnedRecord(record, "OnApply", sources[0].source.group_id,
                                          rules or " ".join([t.text() for t in claimed]), users))
 
-    # Without groupId every record was rendered: the template's variables, worked out when it was built.
-    new_params: dict[str, str] = {}  # sorted below
-    for k in _template_vars(rendered) if groups else template.variables:
-        if k in params:
-            new_params[k] = str(params[k])
+    # The values the instance keeps, sorted by name. Without groupId every record was rendered: the
+    # template's variables, sorted when it was built. With groupId, those of the records rendered, over the
+    # updated instance's (its other groups keep theirs).
+    params_state: tuple[tuple[str, str], ...]
+    if groups:
+        new_params = {k: str(params[k]) for k in _template_vars(rendered) if k in params}
+        if previous:
+            new_params = {**dict(previous[0].params), **new_params}
+        params_state = tuple(sorted(new_params.items()))
+    else:
+        pairs = []  # a loop over sorted names: nothing to sort per plan
+        for k in template.variable_order:
+            if k in params:
+                value = params[k]
+                pairs.append((k, value if type(value) is str else str(value)))
+        params_state = tuple(pairs)
     if previous and groups:
-        new_params = {**dict(previous[0].params), **new_params}
         group_state = () if not previous[0].group_ids else tuple(sorted(set(previous[0].group_ids) | set(groups)))
     else:
-        group_state = tuple(groups)
+        group_state = tuple(groups) if groups else ()
     spf_is_new_txt = False
     for o in spf_owned:
         spf_is_new_txt = spf_is_new_txt or (o.record.name, "TXT", o.record.data) in new_by_key
     if not kept and len(owned_new) == len(new_by_key) and not spf_is_new_txt:
         # One per distinct new record, and SPF records that are none of them: nothing to merge.
-        owned_records = (*owned_new, *spf_owned)
+        owned_records = (*owned_new, *spf_owned) if spf_owned else tuple(owned_new)
     else:  # a record listed twice, kept records, or a merged SPF record equal to a new TXT record
         records: dict[Key, OwnedRecord] = {}
         for owned in [*kept, *owned_new, *spf_owned]:
@@ -856,7 +892,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
         owned_records = tuple(records.values())
     new_instance = AppliedInstance(  # positional: keywords cost more per call
         previous[0].instance_id if previous else new_instance_id, template.provider_id, template.service_id,
-        host_n, owned_records, template.multi_instance, group_state, tuple(sorted(new_params.items())))
+        host_n, owned_records, template.multi_instance, group_state, params_state)
     # Extra instances of a non-multiInstance template at this host (should not exist) merge into this one;
     # an instance that loses its last record disappears.
     removed = tuple(state.removed.values()) if len(previous) < 2 else (*state.removed.values(), *previous[1:])

@@ -204,10 +204,13 @@ class Template:
     self_conflict_free: bool = field(init=False, compare=False, hash=False, repr=False)
     # The variables of all the records (``TemplateRecord.variables``): what an apply without groupId keeps.
     variables: frozenset[str] = field(init=False, compare=False, hash=False, repr=False)
+    # The same, sorted (the order an applied instance keeps them in).
+    variable_order: tuple[str, ...] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "record_types", frozenset(map(_rtype, self.records)))
         object.__setattr__(self, "variables", frozenset().union(*[r.variables for r in self.records]))
+        object.__setattr__(self, "variable_order", tuple(sorted(self.variables)))
         object.__setattr__(self, "self_conflict_free", _self_conflict_free(self.records))
 
     @property
