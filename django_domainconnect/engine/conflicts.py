@@ -92,7 +92,10 @@ SAME_OWNER_RULES: dict[tuple[str, str], tuple[str, str] | str | None] = {
 
 def txt_reason(name: str, old: Record, mode: str | None, prefix: str | None) -> str | None:
     """TXT rules by ``txtConflictMatchingMode``: None (default), All, or Prefix."""
-    mode = (mode or "None").capitalize()
+    if mode is None:
+        return None  # the default: TXT records never conflict with each other
+    if mode != "Prefix" and mode != "All":  # as written in the template, in any case
+        mode = mode.capitalize()
     if mode == "All":
         return f"the new TXT record at {name} replaces every existing TXT record there (txtConflictMatchingMode All)"
     if mode == "Prefix" and prefix:
