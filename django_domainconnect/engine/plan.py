@@ -41,19 +41,15 @@ Key = tuple[str, str, str]
 Fields = tuple[str, str, int, str]
 _NO_KEYS: frozenset[Any] = frozenset()
 _DEFAULT_POLICY = Policy()
+# Whether a name inside the zone of ``apex`` lies deeper than one label below the apex (``x.sub.example.com.``
+# does, ``sub.example.com.`` does not) is ``"." in name[:-len(apex) - 1]``: the labels before the apex's own,
+# less the dot that ends the last of them. (A slice and ``in``, which a plan runs anyway, not ``str.count``.)
+
 # Module constants, not class attributes: reading a class attribute runs C code a plan needs nowhere else
 # (each such function costs a small plan more in cache misses than the lookup itself; docs/performance.md).
 SCAN_LIMIT = 16  # owners with more records than this get an identity index on first lookup (ZoneIndex)
 ZONE_FILTER_ABOVE = 64  # a zone of more records given with a scope is indexed inside it first (ZoneIndex)
 INSTANCES_FILTER_ABOVE = 16  # more instances given with a scope: those inside it first (Ownership)
-
-
-def _child_end(apex: str) -> int:
-    """For a name inside the zone of ``apex``, ``"." in name[:_child_end(apex)]`` says whether it lies deeper
-    than one label below the apex (``x.sub.example.com.`` does, ``sub.example.com.`` does not): the labels
-    before the apex's own, less the dot that ends the last of them. (A slice and ``in`` rather than
-    ``str.count``, which a plan would run nowhere else.)"""
-    return -len(apex) - 1
 
 
 def _parents(name: str, apex: str) -> Iterable[str]:
@@ -116,7 +112,7 @@ class ZoneIndex:
         self.by_owner = by_owner
         self._keyed: dict[str, dict[Key, list[Record]]] = {}
         # A name one label below the apex (or the apex) has no parent that could be a delegation.
-        self._child_end = _child_end(apex)
+        self._child_end = -len(apex) - 1  # see "deeper than one label" above
 
     def ensure(self, name: str) -> None:
         """Make sure records at ``name`` are indexed (indexes the rest of the zone at most once)."""
@@ -543,14 +539,14 @@ def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
     names: set[str] = {apex}  # cheap, and lets a caller see the zone's own SOA/NS alongside
     subtrees: set[str] = set()
     # A name with no more dots than one label below the apex has no parent below it: skip the walk.
-    child_end = _child_end(apex)
+    child_end = -len(apex) - 1  # see "deeper than one label" above
     for rr in rendered:
-        owner = rr.owner
+        owner = rr.name  # RenderedRecord.owner, without the property call
         names.add(owner)
         if "." in owner[:child_end]:
             names.update(_parents(owner, apex))  # an NS above a new record conflicts with it
         if rr.record is not None and rr.record.type == "NS":
-            subtrees.add(rr.owner)
+            subtrees.add(owner)
     return NameScope(frozenset(names), frozenset(subtrees))
 
 
@@ -739,7 +735,7 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
     # new record): not the template's own, not a record the template writes again (the add loop decides its
     # TTL), and never the zone's SOA or apex NS (displace() would leave them anyway).
     candidates: dict[str, list[Record]] = {}
-    child_end = _child_end(apex)
+    child_end = -len(apex) - 1  # see "deeper than one label" above
     by_owner = index.by_owner if index._filter is None else None  # every owner indexed: read them directly
     for rr in rendered:
         owner = rr.name  # RenderedRecord.owner, without the property call

@@ -80,6 +80,29 @@ def test_new_record_below_an_existing_delegation_conflicts_with_its_ns() -> None
     assert all("delegation" in c.reason for c in plan.conflicts)
 
 
+@pytest.mark.parametrize(("host", "ns_at", "record_at", "below"), [
+    ("", "sub", "www.sub", True),  # two labels below the apex: the parent is checked
+    ("", "sub", "a.b.sub", True),  # three: every parent up to the apex
+    ("", "b.sub", "a.b.sub", True),
+    ("", "other", "a.b.sub", False),
+    ("", "sub", "subx", False),  # one label below the apex has no parent but the apex: no walk at all
+    ("", "b.sub", "a.xb.sub", False),  # a parent by name, not by text
+    ("h", "h", "www", True),  # www.h: the host moves every record one label down
+    ("h", "sub.h", "x.sub", True),
+    ("h", "other", "x.sub", False),
+])
+def test_a_new_record_below_an_existing_delegation_at_any_depth(host: str, ns_at: str, record_at: str,
+                                                                 below: bool) -> None:
+    """The planner skips the walk up to the apex for names one label below it (a depth test on the name,
+    written as a slice): every deeper name, with or without a host, still meets the NS above it."""
+    zone = [*BASE, R(ns_at, "NS", "ns.other.example.")]
+    plan = apply(tmpl({"type": "A", "host": record_at, "pointsTo": "192.0.2.7"}), zone, host=host)
+    found = [c for c in plan.conflicts if c.record.type == "NS"]
+    assert bool(found) is below
+    assert all("delegation" in c.reason for c in found)
+    assert plan.to_add == (R(f"{record_at}.{host}" if host else record_at, "A", "192.0.2.7"),)
+
+
 def test_the_zone_soa_and_apex_ns_are_never_removed() -> None:
     zone = [*BASE, R("@", "A", "192.0.2.1")]
     plan = apply(tmpl({"type": "CNAME", "host": "@", "pointsTo": "t.example.net"}), zone,
