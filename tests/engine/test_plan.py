@@ -103,6 +103,17 @@ def test_a_new_record_below_an_existing_delegation_at_any_depth(host: str, ns_at
     assert plan.to_add == (R(f"{record_at}.{host}" if host else record_at, "A", "192.0.2.7"),)
 
 
+def test_the_new_instance_keeps_the_templates_values_sorted_by_name_as_text() -> None:
+    """Without groupId the instance keeps the values of the template's variables the request gives (not the
+    others), as rendering read them (``str``), in name order (``Template.variable_order``)."""
+    t = tmpl({"type": "A", "host": "%zeta%", "pointsTo": "%alpha%"},
+             {"type": "TXT", "host": "@", "data": "%mid% %Beta%"})
+    assert t.variable_order == tuple(sorted(t.variables)) == ("Beta", "alpha", "mid", "zeta")
+    plan = apply(t, list(BASE), params={"zeta": "z", "alpha": "192.0.2.1", "mid": 900, "Beta": "b", "unused": "x"})
+    assert plan.new_instance is not None
+    assert plan.new_instance.params == (("Beta", "b"), ("alpha", "192.0.2.1"), ("mid", "900"), ("zeta", "z"))
+
+
 def test_the_zone_soa_and_apex_ns_are_never_removed() -> None:
     zone = [*BASE, R("@", "A", "192.0.2.1")]
     plan = apply(tmpl({"type": "CNAME", "host": "@", "pointsTo": "t.example.net"}), zone,
