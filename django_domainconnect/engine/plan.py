@@ -537,7 +537,7 @@ def _template_vars(rendered: Sequence[RenderedRecord]) -> set[str]:
 
 def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
     names: set[str] = {apex}  # cheap, and lets a caller see the zone's own SOA/NS alongside
-    subtrees: set[str] = set()
+    subtrees: list[str] = []  # a list (deduplicated by frozenset below): no set to build without an NS
     # A name with no more dots than one label below the apex has no parent below it: skip the walk.
     child_end = -len(apex) - 1  # see "deeper than one label" above
     for rr in rendered:
@@ -546,20 +546,20 @@ def _scope_of(rendered: Sequence[RenderedRecord], apex: str) -> NameScope:
         if "." in owner[:child_end]:
             names.update(_parents(owner, apex))  # an NS above a new record conflicts with it
         if rr.record is not None and rr.record.type == "NS":
-            subtrees.add(owner)
-    return NameScope(frozenset(names), frozenset(subtrees))
+            subtrees.append(owner)
+    return NameScope(frozenset(names), frozenset(subtrees) if subtrees else _NO_KEYS)
 
 
 class _RenderMemo(threading.local):
     """The records ``names_needed`` rendered, for the ``plan_apply`` that follows it (per thread, used once).
 
     A request asks for the scope, fetches those records, then plans with the same arguments: rendering (and
-    validating) the template twice would double the constant cost of a small plan.
+    validating) the template twice would double the constant cost of a small plan. One attribute (each
+    access to a thread-local costs a lookup of the thread's own dict): the request's key (``_render_key``),
+    the rendered records, their scope, and the normalised domain and host.
     """
 
-    key: tuple[Any, ...] | None = None
-    rendered: list[RenderedRecord] = []
-    scope: NameScope | None = None
+    entry: tuple[tuple[Any, ...], list[RenderedRecord], NameScope, str, str] | None = None
 
 
 _memo = _RenderMemo()
@@ -578,30 +578,27 @@ def _groups(group_ids: Iterable[str] | None) -> list[str]:
     return sorted({g for g in group_ids if g})
 
 
-def _rendered_for_plan(template: Template, domain: str, host: str, params: Mapping[str, str],
-                       groups: list[str], policy: Policy, domain_n: str,
-                       host_n: str) -> tuple[list[RenderedRecord], NameScope | None]:
-    """``render_records`` under ``policy`` and the scope of the result (``None``: compute it), reusing what
-    ``names_needed`` rendered just before with the same arguments when that is exact.
+def _rendered_for_plan(entry: tuple[tuple[Any, ...], list[RenderedRecord], NameScope, str, str],
+                       template: Template, domain: str, host: str, params: Mapping[str, str],
+                       groups: list[str], policy: Policy) -> tuple[list[RenderedRecord], NameScope | None, str, str]:
+    """``render_records`` under ``policy``, the scope of the result (``None``: compute it) and the normalised
+    domain and host, reusing what ``names_needed`` left in ``entry`` (``_RenderMemo``) when that is exact.
 
     ``names_needed`` renders with ``any_type`` (every type, and CNAMEs at the apex). When that render
     succeeded, the strict one gives the same records unless a type is unsupported or a CNAME lands at the
     apex; then it raises, and rendering again under ``policy`` raises exactly that error.
     """
-    memo = _memo
-    key = memo.key
-    if key is None:  # no names_needed just before (a plan given the whole zone): render
-        return render_normalized(template, domain_n, host_n, params, groups or None, policy), None
-    rendered, scope = memo.rendered, memo.scope
-    memo.key, memo.rendered, memo.scope = None, [], None  # used once: a later plan renders afresh
-    if (key == _render_key(template, domain, host, params, groups, policy)
-            # every type supported (checked per rendered record only when some type of the template is not)
-            and (template.record_types <= policy.supported_types
-                 or all(rr.source.rtype in policy.supported_types for rr in rendered))
+    key, rendered, scope, domain_n, host_n = entry
+    if key != _render_key(template, domain, host, params, groups, policy):  # another request: start afresh
+        domain_n, host_n = normalize_request(domain, host)
+        return render_normalized(template, domain_n, host_n, params, groups or None, policy), None, domain_n, host_n
+    # The same domain and host: the same normalised names.
+    if ((template.record_types.issubset(policy.supported_types)  # every type supported (else per record)
+         or all(rr.source.rtype in policy.supported_types for rr in rendered))
             and (policy.allow_apex_cname or "CNAME" not in template.record_types
                  or not _has_apex_cname(rendered, domain_n + "."))):
-        return rendered, scope
-    return render_normalized(template, domain_n, host_n, params, groups or None, policy), None
+        return rendered, scope, domain_n, host_n
+    return render_normalized(template, domain_n, host_n, params, groups or None, policy), None, domain_n, host_n
 
 
 def _has_apex_cname(rendered: Sequence[RenderedRecord], apex: str) -> bool:
@@ -646,14 +643,17 @@ def names_needed(template: Template, *, domain: str, host: str = "", params: Map
     plus the whole subtree below each new NS record. Raises the same errors as rendering."""
     base = policy or _DEFAULT_POLICY
     groups = _groups(group_ids) if group_ids else []
-    _memo.key = None
-    domain_n, host_n = normalize_request(domain, host)
+    memo = _memo
+    memo.entry = None
+    # normalize_request()'s usual case written out, as in plan_apply.
+    domain_n, host_n = _plain_ascii_name(domain, False), host
+    if domain_n is None or "." not in domain_n or host != "":
+        domain_n, host_n = normalize_request(domain, host)
     # Only owner names matter here: let every type through so the caller gets this scope even for types
     # the policy will reject later (plan_apply reports those).
     rendered = render_normalized(template, domain_n, host_n, params, groups or None, base, any_type=True)
     scope = _scope_of(rendered, domain_n + ".")
-    _memo.key = _render_key(template, domain, host, params, groups, base)
-    _memo.rendered, _memo.scope = rendered, scope
+    memo.entry = (_render_key(template, domain, host, params, groups, base), rendered, scope, domain_n, host_n)
     return scope
 
 
@@ -668,15 +668,18 @@ def plan_apply(template: Template, *, domain: str, host: str = "", params: Mappi
                policy: Policy = _DEFAULT_POLICY) -> Plan:
     """Plan applying ``template`` at ``[host.]domain`` (see module docstring and docs/engine.md)."""
     groups = _groups(group_ids) if group_ids else []  # no call without groupId (the usual request)
-    # normalize_request()'s usual case written out (one call less): a plain domain, the apex as host.
-    domain_n, host_n = _plain_ascii_name(domain, False), host
-    if domain_n is None or "." not in domain_n or host != "":
-        domain_n, host_n = normalize_request(domain, host)
-    if _memo.key is None:  # no names_needed just before (a plan given the whole zone): render, one call less
+    memo = _memo
+    entry = memo.entry
+    if entry is None:  # no names_needed just before (a plan given the whole zone): normalise and render
+        # normalize_request()'s usual case written out (one call less): a plain domain, the apex as host.
+        domain_n, host_n = _plain_ascii_name(domain, False), host
+        if domain_n is None or "." not in domain_n or host != "":
+            domain_n, host_n = normalize_request(domain, host)
         rendered, seen_or_none = render_normalized(template, domain_n, host_n, params, groups or None, policy), None
     else:
-        rendered, seen_or_none = _rendered_for_plan(template, domain, host, params, groups, policy, domain_n,
-                                                    host_n)
+        memo.entry = None  # used once: a later plan renders afresh
+        rendered, seen_or_none, domain_n, host_n = _rendered_for_plan(entry, template, domain, host, params,
+                                                                      groups, policy)
     apex = domain_n + "."
     instances = tuple(instances)
     zone = zone if type(zone) is list or type(zone) is tuple else list(zone)  # not isinstance(): no C call

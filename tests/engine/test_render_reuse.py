@@ -43,7 +43,7 @@ def outcome(fn: Any) -> Any:
 
 
 def plan_alone(template: Any, **kwargs: Any) -> Any:
-    plan_mod._memo.key = None
+    plan_mod._memo.entry = None
     return outcome(lambda: plan_apply(template, zone=ZONE, new_instance_id="n", **kwargs))
 
 
@@ -163,7 +163,7 @@ def test_another_threads_names_needed_is_not_used(renders: list[int]) -> None:
     thread = threading.Thread(target=lambda: names_needed(template, domain=D, params=PARAMS))
     thread.start()
     thread.join()
-    plan_mod._memo.key = None
+    plan_mod._memo.entry = None
     plan_apply(template, domain=D, params=PARAMS, zone=ZONE, new_instance_id="n")
     assert len(renders) == 2  # the thread's own render, then this thread's
 
@@ -176,7 +176,7 @@ def test_benchmark_workloads_plan_alike_with_and_without_reuse(scenario: int) ->
     records = [to_record(r) for r in recs]
     instances = tuple(to_instances(recs, records))
     args = {"domain": w.DOMAIN, "host": host, "params": dict(w.PARAMS)}
-    plan_mod._memo.key = None
+    plan_mod._memo.entry = None
     alone = plan_apply(template, zone=records, instances=instances, new_instance_id="n", **args)
     names_needed(template, **args)
     assert plan_apply(template, zone=records, instances=instances, new_instance_id="n", **args) == alone
