@@ -404,9 +404,7 @@ class _Renderer:
     def address(self, rtype: str, text: str, rec: TemplateRecord) -> str:
         """Canonical A/AAAA data, parsed directly (as dnspython's rdata classes do, without a tokenizer)."""
         try:
-            if rtype == "A":
-                if _is_canonical_ipv4(text):
-                    return text  # what dnspython would give back: it accepts and writes exactly this form
+            if rtype == "A":  # address_data() returned a canonical address already: parse and rewrite the rest
                 return dns.ipv4.inet_ntoa(dns.ipv4.inet_aton(text))
             return text if _is_canonical_ipv6(text) else _canonical_ipv6(text)
         except (dns.exception.DNSException, ValueError) as exc:
